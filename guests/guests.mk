@@ -1,0 +1,121 @@
+# guests/guests.mk — builds the test kernels into $(BUILD)/guests/ (included by
+# the top Makefile, which sets BUILD). gcc and binutils only: gcc -c for the
+# assembly and the freestanding C, ld with our linker scripts, objcopy for the
+# flat images. No libgcc, no libc, no multilib packages.
+#
+#   NAME.bin         flat real-mode images (load at 0x1000 unless noted)
+#   NAME.elf         ELF32/ELF64 kernels, linked at 1 MiB
+#   debug/NAME.elf   the linked ELF behind each flat image, with its symbols
+#   NAME.map         "ADDRESS SYMBOL" lines for each flat image (from nm)
+
+GB := $(BUILD)/guests
+OBJCOPY ?= objcopy
+NM ?= nm
+
+GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
+	      triplefault realcs stepper
+GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf
+
+GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \
+		$(patsubst %,$(GB)/%.map,$(GUEST_FLAT)) \
+		$(patsubst %,$(GB)/%.elf,$(GUEST_ELF))
+
+.PHONY: guests
+guests: $(GUEST_IMAGES)
+
+GUEST_ASFLAGS := -m32 -g -Wa,--fatal-warnings
+GUEST_CFLAGS := -std=c11 -O0 -g -ffreestanding -fno-builtin -nostdlib \
+		-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+		-fcf-protection=none -mno-sse -mno-mmx \
+		-Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
+		-MMD -MP
+GUEST_CFLAGS32 := -m32 $(GUEST_CFLAGS)
+GUEST_CFLAGS64 := -m64 -mno-red-zone -mcmodel=small $(GUEST_CFLAGS)
+# The higher-half kernel runs at 0xffffffff80000000 + x: the kernel code model.
+GUEST_CFLAGSHH := -m64 -mno-red-zone -mcmodel=kernel $(GUEST_CFLAGS)
+GUEST_LDFLAGS := --build-id=none -nostdlib -z noexecstack --fatal-warnings
+
+# --- flat real-mode images -------------------------------------------------
+
+# Where each flat image is linked (= where kvmstub must load it).
+GUEST_LOAD_tiny_kernel := 0
+guest_load = $(if $(GUEST_LOAD_$(1)),$(GUEST_LOAD_$(1)),0x1000)
+
+$(GB)/obj16/%.o: guests/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_ASFLAGS) -c -o $@ $<
+
+$(GB)/obj16/exit42.o: guests/exit.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_ASFLAGS) -DEXIT_VALUE=42 -c -o $@ $<
+
+$(GB)/obj16/exit0.o: guests/exit.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_ASFLAGS) -DEXIT_VALUE=0 -c -o $@ $<
+
+$(GB)/debug/%.elf: $(GB)/obj16/%.o guests/flat.ld
+	@mkdir -p $(dir $@)
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -Ttext=$(call guest_load,$*) \
+		-T guests/flat.ld -o $@ $<
+
+$(GB)/%.bin: $(GB)/debug/%.elf
+	$(OBJCOPY) -O binary -j .text $< $@
+
+$(GB)/%.map: $(GB)/debug/%.elf
+	$(NM) -n $< | awk '{ printf "0x%s %s\n", $$1, $$3 }' > $@
+
+# The LWN article's guest, byte for byte.
+KVMTEST_BYTES := \272\370\003\000\330\0040\356\260\012\356\364
+$(GB)/kvmtest.bin: $(GB)/debug/kvmtest.elf
+	$(OBJCOPY) -O binary -j .text $< $@.tmp
+	printf '$(KVMTEST_BYTES)' | cmp - $@.tmp || \
+		{ echo "kvmtest.bin differs from the LWN article's 12 bytes" >&2; rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+
+# --- C kernels ---------------------------------------------------------------
+
+$(GB)/obj32/%.o: guests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS32) -c -o $@ $<
+
+$(GB)/obj32/%.o: guests/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_ASFLAGS) -c -o $@ $<
+
+$(GB)/obj64/%.o: guests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS64) -c -o $@ $<
+
+$(GB)/obj64/%.o: guests/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -m64 -g -Wa,--fatal-warnings -c -o $@ $<
+
+$(GB)/objhh/%.o: guests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGSHH) -c -o $@ $<
+
+$(GB)/objhh/%.o: guests/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -m64 -g -Wa,--fatal-warnings -c -o $@ $<
+
+$(GB)/hello32.elf: $(GB)/obj32/start32.o $(GB)/obj32/hello.o $(GB)/obj32/uart.o guests/kernel.ld
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/cdemo32.elf: $(GB)/obj32/start32.o $(GB)/obj32/cdemo.o $(GB)/obj32/uart.o guests/kernel.ld
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/hello64.elf: $(GB)/obj64/start64.o $(GB)/obj64/hello.o $(GB)/obj64/uart.o guests/kernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/cdemo64.elf: $(GB)/obj64/start64.o $(GB)/obj64/cdemo.o $(GB)/obj64/uart.o guests/kernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/higherhalf.elf: $(GB)/objhh/higherhalf_boot.o $(GB)/objhh/higherhalf.o \
+		$(GB)/objhh/uart.o guests/higherhalf.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/higherhalf.ld -o $@ $(filter %.o,$^)
+
+# Keep the intermediates: the linked ELFs behind the flat images carry the
+# symbols gdb wants, and kept objects make a second `make guests` a no-op.
+.PRECIOUS: $(GB)/obj16/%.o $(GB)/debug/%.elf
+
+-include $(wildcard $(GB)/obj32/*.d $(GB)/obj64/*.d $(GB)/objhh/*.d)

@@ -1,0 +1,426 @@
+/* kvm/machine.c — /dev/kvm, the VM, guest RAM and its memory slots, one
+ * vCPU, its register cache and KVM_RUN. Returns errors, never prints. */
+#include "kvm/machine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int machine_fail(struct machine *m, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int machine_fail(struct machine *m, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->error, sizeof(m->error), fmt, ap);
+	va_end(ap);
+	return -err;
+}
+
+/* An ioctl failure named by its request, with errno. */
+#define IOCTL_FAIL(m, name) \
+	machine_fail((m), errno, "%s failed: %s", (name), strerror(errno))
+
+static int open_kvm(struct machine *m)
+{
+	m->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (m->kvm_fd >= 0)
+		return 0;
+	if (errno == ENOENT)
+		return machine_fail(m, ENOENT,
+			"/dev/kvm does not exist: load the kvm module (kvm_intel or kvm_amd) or enable virtualization");
+	if (errno == EACCES || errno == EPERM)
+		return machine_fail(m, errno,
+			"/dev/kvm is not accessible: add yourself to the 'kvm' group or run as root");
+	return machine_fail(m, errno, "cannot open /dev/kvm: %s", strerror(errno));
+}
+
+static int set_cpuid(struct machine *m)
+{
+	int n = 128;
+
+	for (;;) {
+		size_t size = sizeof(struct kvm_cpuid2) + n * sizeof(struct kvm_cpuid_entry2);
+		struct kvm_cpuid2 *cpuid = calloc(1, size);
+		if (!cpuid)
+			return machine_fail(m, ENOMEM, "out of memory for CPUID");
+		cpuid->nent = (uint32_t)n;
+		if (ioctl(m->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+			int err = errno;
+			free(cpuid);
+			if (err == E2BIG && n < 4096) {
+				n *= 2;
+				continue;
+			}
+			errno = err;
+			return IOCTL_FAIL(m, "KVM_GET_SUPPORTED_CPUID");
+		}
+		/* A guest that enables long mode itself checks CPUID for it:
+		 * give the vCPU everything the host supports. */
+		int rc = ioctl(m->vcpu_fd, KVM_SET_CPUID2, cpuid);
+		int err = errno;
+		free(cpuid);
+		if (rc < 0) {
+			errno = err;
+			return IOCTL_FAIL(m, "KVM_SET_CPUID2");
+		}
+		return 0;
+	}
+}
+
+int machine_create(struct machine *m, const struct machine_config *config)
+{
+	int version;
+
+	memset(m, 0, sizeof(*m));
+	m->kvm_fd = m->vm_fd = m->vcpu_fd = -1;
+	devices_init(&m->devices, config->out_fd, config->in_fd, config->trace_io,
+		     config->console_ports, config->nconsole_ports);
+
+	if (config->ram_size == 0 || config->ram_size % MACHINE_PAGE_SIZE)
+		return machine_fail(m, EINVAL, "guest RAM must be a non-zero multiple of 4 KiB");
+	if (config->ram_size > MACHINE_MAX_RAM)
+		return machine_fail(m, EINVAL, "guest RAM is limited to 3 GiB");
+
+	int err = open_kvm(m);
+	if (err)
+		return err;
+	version = ioctl(m->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION)
+		return machine_fail(m, ENOTSUP, "KVM API version %d, need %d", version,
+				    KVM_API_VERSION);
+
+	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
+	if (m->vm_fd < 0)
+		return IOCTL_FAIL(m, "KVM_CREATE_VM");
+
+	m->has_sync_regs = (ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) &
+			    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
+			   (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
+	m->has_readonly_mem = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+	int slots = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	m->max_slots = slots > 0 ? (unsigned)slots : 32;
+	if (m->max_slots > MACHINE_MAX_SLOTS)
+		m->max_slots = MACHINE_MAX_SLOTS;
+
+	/* VMX without unrestricted guest runs real mode through a TSS that
+	 * KVM keeps in guest-physical space: put it above RAM. Other hosts
+	 * refuse or ignore it, which is fine. */
+	(void)ioctl(m->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
+
+	m->ram_size = config->ram_size;
+	m->npages = m->ram_size / MACHINE_PAGE_SIZE;
+	m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->ram == MAP_FAILED) {
+		m->ram = NULL;
+		return machine_fail(m, errno, "cannot map %llu bytes of guest RAM: %s",
+				    (unsigned long long)m->ram_size, strerror(errno));
+	}
+	m->page_want = calloc(m->npages, 3);
+	if (!m->page_want)
+		return machine_fail(m, ENOMEM, "out of memory for the page map");
+	m->page_now = m->page_want + m->npages;
+	m->page_release = m->page_now + m->npages;
+	m->layout_dirty = true;
+	err = machine_apply_layout(m);
+	if (err)
+		return err;
+
+	m->vcpu_fd = ioctl(m->vm_fd, KVM_CREATE_VCPU, 0);
+	if (m->vcpu_fd < 0)
+		return IOCTL_FAIL(m, "KVM_CREATE_VCPU");
+	int run_size = ioctl(m->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (run_size < (int)sizeof(struct kvm_run))
+		return IOCTL_FAIL(m, "KVM_GET_VCPU_MMAP_SIZE");
+	m->run_size = (size_t)run_size;
+	m->run = mmap(NULL, m->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      m->vcpu_fd, 0);
+	if (m->run == MAP_FAILED) {
+		m->run = NULL;
+		return machine_fail(m, errno, "cannot map kvm_run: %s", strerror(errno));
+	}
+	err = set_cpuid(m);
+	if (err)
+		return err;
+	if (m->has_sync_regs)
+		m->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	return 0;
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (m->run)
+		munmap(m->run, m->run_size);
+	if (m->vcpu_fd >= 0)
+		close(m->vcpu_fd);
+	if (m->vm_fd >= 0)
+		close(m->vm_fd);
+	if (m->kvm_fd >= 0)
+		close(m->kvm_fd);
+	if (m->ram)
+		munmap(m->ram, m->ram_size);
+	free(m->page_want);
+	m->run = NULL;
+	m->ram = NULL;
+	m->page_want = NULL;
+	m->vcpu_fd = m->vm_fd = m->kvm_fd = -1;
+}
+
+struct kvm_regs *machine_regs(struct machine *m)
+{
+	if (!m->regs_valid) {
+		if (ioctl(m->vcpu_fd, KVM_GET_REGS, &m->regs) < 0)
+			memset(&m->regs, 0, sizeof(m->regs));
+		m->regs_valid = true;
+	}
+	return &m->regs;
+}
+
+struct kvm_sregs *machine_sregs(struct machine *m)
+{
+	if (!m->sregs_valid) {
+		if (ioctl(m->vcpu_fd, KVM_GET_SREGS, &m->sregs) < 0)
+			memset(&m->sregs, 0, sizeof(m->sregs));
+		m->sregs_valid = true;
+	}
+	return &m->sregs;
+}
+
+void machine_regs_changed(struct machine *m)
+{
+	m->regs_dirty = true;
+}
+
+void machine_sregs_changed(struct machine *m)
+{
+	m->sregs_dirty = true;
+}
+
+int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4],
+		      uint64_t dr7)
+{
+	struct kvm_guest_debug want;
+
+	memset(&want, 0, sizeof(want));
+	want.control = control;
+	for (int i = 0; i < 4; i++)
+		want.arch.debugreg[i] = dr[i];
+	want.arch.debugreg[7] = dr7;
+	if (m->debug_applied && memcmp(&want, &m->debug, sizeof(want)) == 0)
+		return 0;
+	if (ioctl(m->vcpu_fd, KVM_SET_GUEST_DEBUG, &want) < 0)
+		return IOCTL_FAIL(m, "KVM_SET_GUEST_DEBUG");
+	m->debug = want;
+	m->debug_applied = true;
+	return 0;
+}
+
+int machine_set_run_sigmask(struct machine *m, const sigset_t *mask)
+{
+	/* struct kvm_signal_mask followed by the kernel's sigset, which is
+	 * 8 bytes on x86-64 (not glibc's 128). */
+	uint64_t arg[2];
+	struct kvm_signal_mask *head = (struct kvm_signal_mask *)arg;
+
+	head->len = 8;
+	memcpy((uint8_t *)arg + sizeof(*head), mask, 8);
+	if (ioctl(m->vcpu_fd, KVM_SET_SIGNAL_MASK, arg) < 0)
+		return IOCTL_FAIL(m, "KVM_SET_SIGNAL_MASK");
+	return 0;
+}
+
+static int write_back_registers(struct machine *m)
+{
+	if (m->has_sync_regs) {
+		if (m->regs_dirty) {
+			m->run->s.regs.regs = m->regs;
+			m->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		}
+		if (m->sregs_dirty) {
+			m->run->s.regs.sregs = m->sregs;
+			m->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+		}
+	} else {
+		if (m->regs_dirty && ioctl(m->vcpu_fd, KVM_SET_REGS, &m->regs) < 0)
+			return IOCTL_FAIL(m, "KVM_SET_REGS");
+		if (m->sregs_dirty && ioctl(m->vcpu_fd, KVM_SET_SREGS, &m->sregs) < 0)
+			return IOCTL_FAIL(m, "KVM_SET_SREGS");
+	}
+	m->regs_dirty = m->sregs_dirty = false;
+	return 0;
+}
+
+int machine_enter(struct machine *m, bool immediate)
+{
+	int err;
+
+	if (m->layout_dirty) {
+		err = machine_apply_layout(m);
+		if (err)
+			return err;
+	}
+	/* Fetch what we cache before KVM_RUN replaces it, so a dirty
+	 * half-written cache is never mixed with stale fields. */
+	if (m->regs_dirty)
+		(void)machine_regs(m);
+	if (m->sregs_dirty)
+		(void)machine_sregs(m);
+	err = write_back_registers(m);
+	if (err)
+		return err;
+
+	m->run->immediate_exit = immediate;
+	int rc = ioctl(m->vcpu_fd, KVM_RUN, 0);
+	int run_errno = errno;
+	m->run->immediate_exit = 0;
+	if (m->has_sync_regs) {
+		m->run->kvm_dirty_regs = 0;
+		m->regs = m->run->s.regs.regs;
+		m->sregs = m->run->s.regs.sregs;
+		m->regs_valid = m->sregs_valid = true;
+	} else {
+		m->regs_valid = m->sregs_valid = false;
+	}
+	if (rc < 0) {
+		if (run_errno == EINTR || run_errno == EAGAIN)
+			return -EINTR;
+		errno = run_errno;
+		return IOCTL_FAIL(m, "KVM_RUN");
+	}
+	return 0;
+}
+
+void machine_want_page(struct machine *m, uint64_t page, enum page_access access)
+{
+	if (page >= m->npages)
+		return;
+	if (access > m->page_want[page])
+		m->page_want[page] = (uint8_t)access;
+	m->layout_dirty = true;
+}
+
+void machine_clear_page_wants(struct machine *m)
+{
+	memset(m->page_want, 0, m->npages);
+	m->layout_dirty = true;
+}
+
+void machine_release_page(struct machine *m, uint64_t page)
+{
+	if (page >= m->npages)
+		return;
+	m->page_release[page] = 1;
+	m->layout_dirty = true;
+}
+
+/* What a page will be: what is wanted, except that a write trap nobody
+ * needs any more stays until the guest writes through it. Removing a
+ * breakpoint and putting it back (gdb does this at every stop) then costs
+ * no slot changes. */
+static uint8_t effective_access(const struct machine *m, uint64_t page)
+{
+	uint8_t want = m->page_want[page];
+	if (want == PAGE_RW && m->page_now[page] == PAGE_WRITE_TRAP &&
+	    !m->page_release[page])
+		return PAGE_WRITE_TRAP;
+	return want;
+}
+
+static int set_slot(struct machine *m, const struct machine_slot *s)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = s->id,
+		.flags = s->flags,
+		.guest_phys_addr = s->start,
+		.memory_size = s->size,
+		.userspace_addr = s->size ? (uint64_t)(uintptr_t)(m->ram + s->start) : 0,
+	};
+	if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return IOCTL_FAIL(m, "KVM_SET_USER_MEMORY_REGION");
+	return 0;
+}
+
+static bool slot_in(const struct machine_slot *s, const struct machine_slot *list,
+		    unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (list[i].start == s->start && list[i].size == s->size &&
+		    list[i].flags == s->flags)
+			return true;
+	return false;
+}
+
+int machine_apply_layout(struct machine *m)
+{
+	static const uint32_t flags_of[] = { 0, KVM_MEM_READONLY };
+	struct machine_slot want[MACHINE_MAX_SLOTS];
+	unsigned nwant = 0;
+	uint64_t page = 0;
+
+	while (page < m->npages) {
+		uint8_t access = effective_access(m, page);
+		uint64_t end = page + 1;
+		while (end < m->npages && effective_access(m, end) == access)
+			end++;
+		if (access == PAGE_WRITE_TRAP && !m->has_readonly_mem)
+			access = PAGE_ACCESS_TRAP; /* trap reads too rather than miss writes */
+		if (access != PAGE_ACCESS_TRAP) {
+			if (nwant == m->max_slots)
+				return machine_fail(m, ENOSPC,
+					"too many trapped pages for KVM's %u memory slots", m->max_slots);
+			want[nwant++] = (struct machine_slot){
+				.start = page * MACHINE_PAGE_SIZE,
+				.size = (end - page) * MACHINE_PAGE_SIZE,
+				.flags = flags_of[access],
+			};
+		}
+		page = end;
+	}
+
+	/* Delete what goes away before creating what overlaps it. */
+	unsigned kept = 0;
+	uint8_t used[MACHINE_MAX_SLOTS] = { 0 };
+	for (unsigned i = 0; i < m->nslots; i++) {
+		if (slot_in(&m->slots[i], want, nwant)) {
+			m->slots[kept++] = m->slots[i];
+			continue;
+		}
+		struct machine_slot gone = m->slots[i];
+		gone.size = 0;
+		gone.flags = 0;
+		int err = set_slot(m, &gone);
+		if (err)
+			return err;
+	}
+	m->nslots = kept;
+	for (unsigned i = 0; i < m->nslots; i++)
+		used[m->slots[i].id] = 1;
+	for (unsigned i = 0; i < nwant; i++) {
+		if (slot_in(&want[i], m->slots, m->nslots))
+			continue;
+		uint32_t id = 0;
+		while (used[id])
+			id++;
+		used[id] = 1;
+		want[i].id = id;
+		int err = set_slot(m, &want[i]);
+		if (err)
+			return err;
+		m->slots[m->nslots++] = want[i];
+	}
+	for (page = 0; page < m->npages; page++) {
+		m->page_now[page] = effective_access(m, page);
+		m->page_release[page] = 0;
+	}
+	m->layout_dirty = false;
+	return 0;
+}

@@ -1,0 +1,128 @@
+/* kvm/machine.h — the virtual machine: /dev/kvm, guest RAM, one vCPU.
+ *
+ * The only module (with kvm/target.c and kvm/boot.c) that issues KVM
+ * ioctls. Errors come back as negative errnos with a one-line explanation
+ * in machine->error; nothing here prints or exits.
+ */
+#ifndef KVMSTUB_MACHINE_H
+#define KVMSTUB_MACHINE_H
+
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kvm/devices.h"
+
+#define MACHINE_PAGE_SIZE 4096ULL
+/* RAM ends below the 3 GiB mark so the area KVM needs for its real-mode
+ * TSS on older VMX hosts (just below 4 GiB) is never guest RAM. */
+#define MACHINE_MAX_RAM (3ULL << 30)
+#define MACHINE_MAX_SLOTS 512
+
+enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG };
+
+/* What a RAM page is to the guest: ordinary memory, memory whose writes
+ * exit to us (a read-only slot), or no memory at all so every access exits
+ * (a hole in the slots). Ordered: a page takes the strongest it is asked. */
+enum page_access { PAGE_RW = 0, PAGE_WRITE_TRAP = 1, PAGE_ACCESS_TRAP = 2 };
+
+struct machine_config {
+	uint64_t ram_size;
+	int out_fd;
+	int in_fd;
+	bool trace_io;
+	const uint16_t *console_ports;
+	unsigned nconsole_ports;
+};
+
+struct machine_slot {
+	uint32_t id;
+	uint64_t start, size; /* guest-physical */
+	uint32_t flags;
+};
+
+struct machine {
+	int kvm_fd, vm_fd, vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *ram;
+	uint64_t ram_size;
+	uint64_t npages;
+	enum machine_mode mode;
+	bool has_sync_regs;
+	bool has_readonly_mem;
+	unsigned max_slots;
+
+	/* Register cache: valid until the next KVM_RUN; dirty ones are
+	 * written back before it (through kvm_run's sync area when we can). */
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	bool regs_valid, sregs_valid, regs_dirty, sregs_dirty;
+
+	/* The guest-debug state last given to KVM, so unchanged state costs
+	 * no ioctl. */
+	struct kvm_guest_debug debug;
+	bool debug_applied;
+
+	/* Slot layout: what each page should be, what KVM has now. */
+	uint8_t *page_want;
+	uint8_t *page_now;
+	uint8_t *page_release; /* a sticky write trap the guest wrote through */
+	bool layout_dirty;
+	unsigned nslots;
+	struct machine_slot slots[MACHINE_MAX_SLOTS];
+
+	struct devices devices;
+	char error[256];
+};
+
+/* Opens /dev/kvm, makes the VM, its RAM and one vCPU. On failure returns a
+ * negative errno with machine->error saying what went wrong and what to do;
+ * machine_destroy is still safe to call. */
+int machine_create(struct machine *m, const struct machine_config *config);
+void machine_destroy(struct machine *m);
+
+/* Puts the vCPU in `mode` at `entry` with the stub's own GDT and page
+ * tables placed where the image is not (see kvm/boot.c). occupied lists
+ * guest-physical ranges the image uses as [start, end) pairs. */
+int machine_boot(struct machine *m, enum machine_mode mode, uint64_t entry,
+		 const uint64_t (*occupied)[2], unsigned noccupied);
+
+/* Register cache access. The pointers stay valid; call the *_changed
+ * function after writing through them. */
+struct kvm_regs *machine_regs(struct machine *m);
+struct kvm_sregs *machine_sregs(struct machine *m);
+void machine_regs_changed(struct machine *m);
+void machine_sregs_changed(struct machine *m);
+
+/* Sets the guest-debug control and debug registers; no ioctl when they
+ * are what KVM has already. */
+int machine_set_debug(struct machine *m, uint32_t control,
+		      const uint64_t dr[4], uint64_t dr7);
+
+/* The signal mask while the vCPU runs: signals unblocked here interrupt
+ * KVM_RUN (which then returns -EINTR). */
+int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
+
+/* Enters the guest once. Returns 0 with m->run->exit_reason set, -EINTR
+ * if a signal (or `immediate`) ended the run first, another negative errno
+ * if KVM_RUN failed. Applies a changed slot layout first. */
+int machine_enter(struct machine *m, bool immediate);
+
+/* Page access for the slot layout; applied at the next machine_enter. */
+void machine_want_page(struct machine *m, uint64_t page, enum page_access access);
+void machine_clear_page_wants(struct machine *m);
+/* A guest write landed on a sticky write-trapped page nobody needs. */
+void machine_release_page(struct machine *m, uint64_t page);
+/* Applies a changed layout now. */
+int machine_apply_layout(struct machine *m);
+
+/* Guest-physical range check written so it cannot overflow. */
+static inline bool machine_ram_contains(const struct machine *m, uint64_t addr,
+					uint64_t len)
+{
+	return addr <= m->ram_size && len <= m->ram_size - addr;
+}
+
+#endif

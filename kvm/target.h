@@ -1,0 +1,53 @@
+/* kvm/target.h — the KVM machine as a debugger target (stub/target.h).
+ *
+ * Breakpoints, watchpoints, stepping and the run loop live here, because
+ * how they work depends on what the host's KVM can do (see DESIGN.md and
+ * the README: software breakpoints are `hlt` bytes, watchpoints are
+ * write-trapping or access-trapping memory slots). */
+#ifndef KVMSTUB_KVM_TARGET_H
+#define KVMSTUB_KVM_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kvm/machine.h"
+#include "stub/target.h"
+
+struct sw_breakpoint {
+	uint64_t addr; /* linear, as gdb gave it */
+	uint64_t phys;
+	uint8_t original;
+};
+
+struct watchpoint {
+	enum target_point kind;
+	uint64_t addr, len;    /* linear */
+	unsigned nparts;
+	uint64_t phys[2], plen[2]; /* a watch may straddle one page boundary */
+};
+
+#define KVM_TARGET_MAX_WATCH_LEN 4096
+
+struct kvm_target {
+	struct machine *m;
+	struct sw_breakpoint *sw;
+	size_t nsw, sw_cap;
+	struct watchpoint *watch;
+	size_t nwatch, watch_cap;
+	bool hw_used[4];
+	uint64_t hw_addr[4];
+	/* The last run ended on a signal, not at a stop the guest caused:
+	 * resuming must not step off a breakpoint at pc that never fired. */
+	bool interrupted;
+	/* A watchpoint fired during the current run. */
+	bool watch_hit;
+	enum target_stop_reason watch_reason;
+	uint64_t watch_addr;
+};
+
+void kvm_target_init(struct kvm_target *kt, struct machine *m);
+void kvm_target_destroy(struct kvm_target *kt);
+struct target kvm_target_as_target(struct kvm_target *kt);
+
+#endif

@@ -1,0 +1,770 @@
+/* stub/rsp.c — GDB remote protocol commands against the target interface:
+ * a packet payload in, a reply or a resume request out. No sockets, no
+ * ioctls, no allocation per packet (conditions aside). */
+#include "stub/rsp.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stub/regs.h"
+
+#define GDB_SIGNAL_INT 2
+#define GDB_SIGNAL_TRAP 5
+/* The most memory one m reply carries: 64 KiB and more as hex. */
+#define RSP_MAX_MEMORY_READ ((RSP_MAX_PAYLOAD - 16) / 2)
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* ---- reply building ---- */
+
+static void reply_clear(struct rsp_session *s)
+{
+	s->reply_len = 0;
+}
+
+static void reply_raw(struct rsp_session *s, const void *data, size_t len)
+{
+	if (len > RSP_MAX_PAYLOAD - s->reply_len)
+		len = RSP_MAX_PAYLOAD - s->reply_len;
+	memcpy(s->reply + s->reply_len, data, len);
+	s->reply_len += len;
+}
+
+static void reply_str(struct rsp_session *s, const char *str)
+{
+	reply_raw(s, str, strlen(str));
+}
+
+static void reply_fmt(struct rsp_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void reply_fmt(struct rsp_session *s, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		reply_raw(s, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void reply_hex(struct rsp_session *s, const uint8_t *data, size_t len)
+{
+	if (len > (RSP_MAX_PAYLOAD - s->reply_len) / 2)
+		len = (RSP_MAX_PAYLOAD - s->reply_len) / 2;
+	uint8_t *out = s->reply + s->reply_len;
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = (uint8_t)hex_digits[data[i] >> 4];
+		out[2 * i + 1] = (uint8_t)hex_digits[data[i] & 0xf];
+	}
+	s->reply_len += 2 * len;
+}
+
+/* Errors as gdb expects them: E and two hex digits (an errno here). */
+static enum rsp_action reply_error(struct rsp_session *s, int err)
+{
+	reply_clear(s);
+	if (err < 0)
+		err = -err;
+	reply_fmt(s, "E%02x", err & 0xff);
+	return RSP_ACTION_REPLY;
+}
+
+static enum rsp_action reply_ok(struct rsp_session *s)
+{
+	reply_clear(s);
+	reply_str(s, "OK");
+	return RSP_ACTION_REPLY;
+}
+
+static enum rsp_action reply_empty(struct rsp_session *s)
+{
+	reply_clear(s);
+	return RSP_ACTION_REPLY;
+}
+
+/* ---- parsing ---- */
+
+static int hex_value(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A hex number at *p (before end); refuses no digits and values that do
+ * not fit in 64 bits. */
+static bool parse_hex(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const uint8_t *q = *p;
+	int d;
+
+	while (q < end && *q == '0' && q + 1 < end && hex_value(q[1]) >= 0)
+		q++; /* leading zeros do not count toward the 16 digits */
+	const uint8_t *digits = q;
+	while (q < end && (d = hex_value(*q)) >= 0) {
+		if (q - digits >= 16)
+			return false;
+		v = (v << 4) | (uint64_t)d;
+		q++;
+	}
+	if (q == *p)
+		return false;
+	*p = q;
+	*out = v;
+	return true;
+}
+
+static bool expect(const uint8_t **p, const uint8_t *end, char c)
+{
+	if (*p < end && **p == (uint8_t)c) {
+		(*p)++;
+		return true;
+	}
+	return false;
+}
+
+static bool parse_hex_bytes(const uint8_t *hex, size_t hex_len, uint8_t *out, size_t n)
+{
+	if (hex_len != 2 * n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static bool starts_with(const uint8_t *p, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return len >= n && memcmp(p, prefix, n) == 0;
+}
+
+static bool equals(const uint8_t *p, size_t len, const char *word)
+{
+	return len == strlen(word) && memcmp(p, word, len) == 0;
+}
+
+/* ---- register cache ---- */
+
+static int load_regs(struct rsp_session *s)
+{
+	if (s->regs_valid)
+		return 0;
+	int err = s->target.ops->get_regs(s->target.impl, &s->regs);
+	if (err)
+		return err;
+	s->regs_valid = true;
+	return 0;
+}
+
+static int load_fpu(struct rsp_session *s)
+{
+	if (s->fpu_valid)
+		return 0;
+	int err = s->target.ops->get_fpu(s->target.impl, &s->fpu);
+	if (err)
+		return err;
+	s->fpu_valid = true;
+	return 0;
+}
+
+/* ---- stop replies ---- */
+
+static void reply_expedite(struct rsp_session *s, unsigned n)
+{
+	uint8_t buf[16];
+	unsigned size = regs_get(s->arch, n, &s->regs, NULL, buf);
+	reply_fmt(s, "%02x:", n);
+	reply_hex(s, buf, size);
+	reply_str(s, ";");
+}
+
+void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop, int signal)
+{
+	s->last_stop = *stop;
+	s->last_signal = signal;
+	s->regs_valid = s->fpu_valid = false;
+	reply_clear(s);
+	if (stop->reason == TARGET_STOP_EXITED) {
+		reply_fmt(s, "W%02x", stop->exit_status & 0xff);
+		return;
+	}
+	switch (stop->reason) {
+	case TARGET_STOP_INTERRUPTED:
+		break;
+	case TARGET_STOP_CRASH:
+		signal = stop->signal;
+		break;
+	default:
+		signal = GDB_SIGNAL_TRAP;
+		break;
+	}
+	reply_fmt(s, "T%02x", signal & 0xff);
+	switch (stop->reason) {
+	case TARGET_STOP_SWBREAK:
+		reply_str(s, "swbreak:;");
+		break;
+	case TARGET_STOP_HWBREAK:
+		reply_str(s, "hwbreak:;");
+		break;
+	case TARGET_STOP_WATCH:
+		reply_fmt(s, "watch:%llx;", (unsigned long long)stop->addr);
+		break;
+	case TARGET_STOP_RWATCH:
+		reply_fmt(s, "rwatch:%llx;", (unsigned long long)stop->addr);
+		break;
+	case TARGET_STOP_AWATCH:
+		reply_fmt(s, "awatch:%llx;", (unsigned long long)stop->addr);
+		break;
+	default:
+		break;
+	}
+	if (load_regs(s) == 0) {
+		reply_expedite(s, regs_pc_number(s->arch));
+		reply_expedite(s, regs_sp_number(s->arch));
+		reply_expedite(s, regs_fp_number(s->arch));
+	}
+	reply_str(s, "thread:1;");
+}
+
+/* ---- session ---- */
+
+void rsp_session_init(struct rsp_session *s, struct target target, int signal)
+{
+	memset(s, 0, offsetof(struct rsp_session, reply));
+	s->target = target;
+	s->arch = target.ops->arch(target.impl);
+	s->last_signal = signal;
+	s->last_stop.reason = TARGET_STOP_INTERRUPTED;
+	s->xml_len = regs_target_xml(s->arch, s->xml, sizeof(s->xml));
+	s->reply_len = 0;
+}
+
+void rsp_session_destroy(struct rsp_session *s)
+{
+	free(s->conds);
+	s->conds = NULL;
+	s->nconds = s->conds_cap = 0;
+}
+
+/* ---- packets ---- */
+
+static enum rsp_action handle_query_supported(struct rsp_session *s)
+{
+	reply_clear(s);
+	reply_fmt(s, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;"
+		     "QStartNoAckMode+;vContSupported+;ConditionalBreakpoints+",
+		  (unsigned)RSP_MAX_PAYLOAD);
+	return RSP_ACTION_REPLY;
+}
+
+/* qXfer:features:read:ANNEX:OFFSET,LENGTH */
+static enum rsp_action handle_xfer_features(struct rsp_session *s, const uint8_t *p,
+					    const uint8_t *end)
+{
+	const char *annex = "target.xml:";
+	uint64_t offset, length;
+
+	if (!starts_with(p, (size_t)(end - p), annex))
+		return reply_error(s, EINVAL);
+	p += strlen(annex);
+	if (!parse_hex(&p, end, &offset) || !expect(&p, end, ',') ||
+	    !parse_hex(&p, end, &length) || p != end)
+		return reply_error(s, EINVAL);
+	if (!s->xml_len)
+		return reply_error(s, EIO);
+	reply_clear(s);
+	if (offset >= s->xml_len) {
+		reply_str(s, "l");
+		return RSP_ACTION_REPLY;
+	}
+	uint64_t left = s->xml_len - offset;
+	uint64_t room = RSP_MAX_PAYLOAD / 2; /* escapes may double bytes */
+	uint64_t n = length < left ? length : left;
+	if (n > room)
+		n = room;
+	reply_str(s, n < left ? "m" : "l");
+	reply_raw(s, s->xml + offset, n);
+	return RSP_ACTION_REPLY;
+}
+
+static enum rsp_action handle_query(struct rsp_session *s, const uint8_t *p, size_t len)
+{
+	const uint8_t *end = p + len;
+
+	if (starts_with(p, len, "qSupported"))
+		return handle_query_supported(s);
+	if (starts_with(p, len, "qXfer:features:read:"))
+		return handle_xfer_features(s, p + strlen("qXfer:features:read:"), end);
+	reply_clear(s);
+	if (equals(p, len, "qC")) {
+		reply_str(s, "QC1");
+	} else if (equals(p, len, "qfThreadInfo")) {
+		reply_str(s, "m1");
+	} else if (equals(p, len, "qsThreadInfo")) {
+		reply_str(s, "l");
+	} else if (starts_with(p, len, "qAttached")) {
+		reply_str(s, "1");
+	} else if (starts_with(p, len, "qSymbol")) {
+		reply_str(s, "OK");
+	}
+	/* Anything else: the empty reply, "not supported". */
+	return RSP_ACTION_REPLY;
+}
+
+static enum rsp_action handle_read_all_registers(struct rsp_session *s)
+{
+	uint8_t image[REGS_MAX_BYTES];
+	int err = load_regs(s);
+
+	if (!err)
+		err = load_fpu(s);
+	if (err)
+		return reply_error(s, err);
+	size_t n = regs_get_all(s->arch, &s->regs, &s->fpu, image);
+	reply_clear(s);
+	reply_hex(s, image, n);
+	return RSP_ACTION_REPLY;
+}
+
+static int store_regs(struct rsp_session *s, bool fpu_changed)
+{
+	int err = s->target.ops->set_regs(s->target.impl, &s->regs);
+	if (!err && fpu_changed)
+		err = s->target.ops->set_fpu(s->target.impl, &s->fpu);
+	/* Re-read on next use: the target may normalise what we wrote. */
+	s->regs_valid = s->fpu_valid = false;
+	return err;
+}
+
+static enum rsp_action handle_write_all_registers(struct rsp_session *s, const uint8_t *p,
+						  size_t len)
+{
+	uint8_t image[REGS_MAX_BYTES];
+	size_t size = regs_all_size(s->arch);
+	int err = load_regs(s);
+
+	if (!err)
+		err = load_fpu(s);
+	if (err)
+		return reply_error(s, err);
+	/* gdb sends exactly the g layout; a shorter G is refused rather than
+	 * half-applied. */
+	if (!parse_hex_bytes(p, len, image, size))
+		return reply_error(s, EINVAL);
+	for (unsigned n = 0, at = 0; n < regs_count(s->arch); n++) {
+		unsigned rs = regs_size(s->arch, n);
+		regs_set(s->arch, n, &s->regs, &s->fpu, image + at, rs);
+		at += rs;
+	}
+	err = store_regs(s, true);
+	return err ? reply_error(s, err) : reply_ok(s);
+}
+
+static enum rsp_action handle_read_register(struct rsp_session *s, const uint8_t *p,
+					    const uint8_t *end)
+{
+	uint64_t n;
+	uint8_t buf[16];
+
+	if (!parse_hex(&p, end, &n) || p != end || n >= regs_count(s->arch))
+		return reply_error(s, EINVAL);
+	int err = load_regs(s);
+	if (!err && regs_is_fpu(s->arch, (unsigned)n))
+		err = load_fpu(s);
+	if (err)
+		return reply_error(s, err);
+	unsigned size = regs_get(s->arch, (unsigned)n, &s->regs, &s->fpu, buf);
+	reply_clear(s);
+	reply_hex(s, buf, size);
+	return RSP_ACTION_REPLY;
+}
+
+static enum rsp_action handle_write_register(struct rsp_session *s, const uint8_t *p,
+					     const uint8_t *end)
+{
+	uint64_t n;
+	uint8_t buf[16];
+
+	if (!parse_hex(&p, end, &n) || !expect(&p, end, '=') || n >= regs_count(s->arch))
+		return reply_error(s, EINVAL);
+	unsigned size = regs_size(s->arch, (unsigned)n);
+	if (!parse_hex_bytes(p, (size_t)(end - p), buf, size))
+		return reply_error(s, EINVAL);
+	bool fpu = regs_is_fpu(s->arch, (unsigned)n);
+	int err = load_regs(s);
+	if (!err && fpu)
+		err = load_fpu(s);
+	if (!err)
+		err = regs_set(s->arch, (unsigned)n, &s->regs, &s->fpu, buf, size);
+	if (!err)
+		err = store_regs(s, fpu);
+	return err ? reply_error(s, err) : reply_ok(s);
+}
+
+/* "ADDR,LENGTH" followed by what `after` says: end of packet or ':'. */
+static bool parse_addr_len(const uint8_t **p, const uint8_t *end, uint64_t *addr,
+			   uint64_t *len)
+{
+	return parse_hex(p, end, addr) && expect(p, end, ',') && parse_hex(p, end, len);
+}
+
+static enum rsp_action handle_read_memory(struct rsp_session *s, const uint8_t *p,
+					  const uint8_t *end)
+{
+	uint8_t buf[RSP_MAX_MEMORY_READ];
+	uint64_t addr, len;
+
+	if (!parse_addr_len(&p, end, &addr, &len) || p != end)
+		return reply_error(s, EINVAL);
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	reply_clear(s);
+	if (len == 0)
+		return RSP_ACTION_REPLY;
+	long n = s->target.ops->read_mem(s->target.impl, addr, buf, (size_t)len);
+	if (n <= 0)
+		return reply_error(s, n < 0 ? (int)n : EFAULT);
+	reply_hex(s, buf, (size_t)n);
+	return RSP_ACTION_REPLY;
+}
+
+static enum rsp_action write_memory(struct rsp_session *s, uint64_t addr, const uint8_t *data,
+				    size_t len)
+{
+	if (len == 0)
+		return reply_ok(s); /* gdb probes X support with a zero length */
+	int err = s->target.ops->write_mem(s->target.impl, addr, data, len);
+	return err ? reply_error(s, err) : reply_ok(s);
+}
+
+static enum rsp_action handle_write_memory_hex(struct rsp_session *s, const uint8_t *p,
+					       const uint8_t *end)
+{
+	uint8_t buf[RSP_MAX_PAYLOAD / 2];
+	uint64_t addr, len;
+
+	if (!parse_addr_len(&p, end, &addr, &len) || !expect(&p, end, ':') ||
+	    len > sizeof(buf) || !parse_hex_bytes(p, (size_t)(end - p), buf, (size_t)len))
+		return reply_error(s, EINVAL);
+	return write_memory(s, addr, buf, (size_t)len);
+}
+
+static enum rsp_action handle_write_memory_binary(struct rsp_session *s, const uint8_t *p,
+						  const uint8_t *end)
+{
+	uint64_t addr, len;
+
+	if (!parse_addr_len(&p, end, &addr, &len) || !expect(&p, end, ':') ||
+	    len != (uint64_t)(end - p))
+		return reply_error(s, EINVAL);
+	return write_memory(s, addr, p, (size_t)len);
+}
+
+/* ---- breakpoints and conditions ---- */
+
+static struct rsp_condition_set *find_conditions(struct rsp_session *s,
+						 enum target_point kind, uint64_t addr)
+{
+	for (size_t i = 0; i < s->nconds; i++)
+		if (s->conds[i].kind == kind && s->conds[i].addr == addr)
+			return &s->conds[i];
+	return NULL;
+}
+
+static void drop_conditions(struct rsp_session *s, enum target_point kind, uint64_t addr)
+{
+	struct rsp_condition_set *c = find_conditions(s, kind, addr);
+	if (c)
+		*c = s->conds[--s->nconds];
+}
+
+/* ";X<len>,<hex>" repeated, possibly followed by ";cmds:..." which we
+ * do not take (BreakpointCommands is not advertised). */
+static int parse_conditions(struct rsp_condition_set *set, const uint8_t *p, const uint8_t *end)
+{
+	set->count = 0;
+	while (p < end) {
+		uint64_t n;
+		if (!expect(&p, end, ';'))
+			return -EINVAL;
+		if (starts_with(p, (size_t)(end - p), "cmds:"))
+			return 0;
+		if (!expect(&p, end, 'X') || !parse_hex(&p, end, &n) || !expect(&p, end, ','))
+			return -EINVAL;
+		const uint8_t *hex = p;
+		while (p < end && *p != ';')
+			p++;
+		if (set->count == AGENT_MAX_CONDITIONS)
+			return -E2BIG;
+		if (n > AGENT_MAX_BYTECODE)
+			return -E2BIG;
+		if (agent_parse_hex(&set->exprs[set->count], (const char *)hex,
+				    (size_t)(p - hex), (size_t)n))
+			return -EINVAL;
+		set->count++;
+	}
+	return 0;
+}
+
+static enum rsp_action handle_point(struct rsp_session *s, bool insert, const uint8_t *p,
+				    const uint8_t *end)
+{
+	uint64_t type, addr, kind;
+
+	if (!parse_hex(&p, end, &type) || !expect(&p, end, ',') || !parse_hex(&p, end, &addr) ||
+	    !expect(&p, end, ',') || !parse_hex(&p, end, &kind))
+		return reply_error(s, EINVAL);
+	if (type > TARGET_POINT_ACCESS)
+		return reply_empty(s);
+	enum target_point point = (enum target_point)type;
+	if (!insert) {
+		if (p != end)
+			return reply_error(s, EINVAL);
+		drop_conditions(s, point, addr);
+		int err = s->target.ops->remove_point(s->target.impl, point, addr, kind);
+		return err ? reply_error(s, err) : reply_ok(s);
+	}
+
+	struct rsp_condition_set set = { .kind = point, .addr = addr };
+	int err = 0;
+	if (p != end) {
+		if (point > TARGET_POINT_HW)
+			return reply_error(s, EINVAL);
+		err = parse_conditions(&set, p, end);
+		if (err)
+			return reply_error(s, err);
+	}
+	err = s->target.ops->insert_point(s->target.impl, point, addr, kind);
+	if (err)
+		return reply_error(s, err);
+	/* gdb re-sends a breakpoint with its current conditions: replace. */
+	drop_conditions(s, point, addr);
+	if (set.count) {
+		if (s->nconds == s->conds_cap) {
+			size_t cap = s->conds_cap ? s->conds_cap * 2 : 8;
+			void *grown = realloc(s->conds, cap * sizeof(*s->conds));
+			if (!grown) {
+				s->target.ops->remove_point(s->target.impl, point, addr, kind);
+				return reply_error(s, ENOMEM);
+			}
+			s->conds = grown;
+			s->conds_cap = cap;
+		}
+		s->conds[s->nconds++] = set;
+	}
+	return reply_ok(s);
+}
+
+bool rsp_stop_is_reported(struct rsp_session *s, const struct target_stop *stop)
+{
+	enum target_point kind;
+
+	if (stop->reason == TARGET_STOP_SWBREAK)
+		kind = TARGET_POINT_SW;
+	else if (stop->reason == TARGET_STOP_HWBREAK)
+		kind = TARGET_POINT_HW;
+	else
+		return true;
+	struct rsp_condition_set *set = find_conditions(s, kind, stop->addr);
+	if (!set)
+		return true;
+	s->regs_valid = s->fpu_valid = false;
+	if (load_regs(s))
+		return true;
+	/* gdb's rule: the breakpoint stops if any of its conditions is true;
+	 * one we cannot evaluate is left to gdb. */
+	for (unsigned i = 0; i < set->count; i++)
+		if (agent_eval(&set->exprs[i], &s->target, s->arch, &s->regs) != AGENT_FALSE)
+			return true;
+	return false;
+}
+
+/* ---- resuming ---- */
+
+/* "c [ADDR]" / "s [ADDR]": resume at ADDR if given. */
+static enum rsp_action resume_at(struct rsp_session *s, const uint8_t *p, const uint8_t *end,
+				 enum target_resume_kind kind, struct target_resume *resume)
+{
+	if (p != end) {
+		uint64_t addr;
+		uint8_t buf[8];
+		if (!parse_hex(&p, end, &addr) || p != end)
+			return reply_error(s, EINVAL);
+		int err = load_regs(s);
+		if (err)
+			return reply_error(s, err);
+		memcpy(buf, &addr, sizeof(buf));
+		unsigned pc = regs_pc_number(s->arch);
+		regs_set(s->arch, pc, &s->regs, NULL, buf, regs_size(s->arch, pc));
+		err = store_regs(s, false);
+		if (err)
+			return reply_error(s, err);
+	}
+	memset(resume, 0, sizeof(*resume));
+	resume->kind = kind;
+	s->regs_valid = s->fpu_valid = false;
+	return RSP_ACTION_RESUME;
+}
+
+/* vCont;ACTION[:THREAD]... — one thread, so the first action that names
+ * it (or no thread) decides. */
+static enum rsp_action handle_vcont(struct rsp_session *s, const uint8_t *p, const uint8_t *end,
+				    struct target_resume *resume)
+{
+	while (p < end) {
+		if (!expect(&p, end, ';'))
+			return reply_error(s, EINVAL);
+		const uint8_t *action = p;
+		while (p < end && *p != ';')
+			p++;
+		const uint8_t *action_end = p;
+		const uint8_t *colon = memchr(action, ':', (size_t)(action_end - action));
+		const uint8_t *args_end = colon ? colon : action_end;
+		if (colon) {
+			/* Thread ids: 1, -1 (all) or p1.1 style; anything else is
+			 * another thread and not ours. */
+			size_t tlen = (size_t)(action_end - colon - 1);
+			const uint8_t *tid = colon + 1;
+			if (!equals(tid, tlen, "1") && !equals(tid, tlen, "-1") &&
+			    !equals(tid, tlen, "p1.1") && !equals(tid, tlen, "p1.-1") &&
+			    !equals(tid, tlen, "p-1.-1") && !equals(tid, tlen, "0"))
+				continue;
+		}
+		if (action == args_end)
+			return reply_error(s, EINVAL);
+		const uint8_t *q = action + 1;
+		uint64_t sig;
+		memset(resume, 0, sizeof(*resume));
+		s->regs_valid = s->fpu_valid = false;
+		switch (*action) {
+		case 'c':
+			if (q != args_end)
+				return reply_error(s, EINVAL);
+			resume->kind = TARGET_RESUME_CONTINUE;
+			return RSP_ACTION_RESUME;
+		case 's':
+			if (q != args_end)
+				return reply_error(s, EINVAL);
+			resume->kind = TARGET_RESUME_STEP;
+			return RSP_ACTION_RESUME;
+		case 'C':
+		case 'S':
+			/* The signal is not delivered: a bare-metal guest has no
+			 * signals; gdb passes back the one it was told. */
+			if (!parse_hex(&q, args_end, &sig) || q != args_end)
+				return reply_error(s, EINVAL);
+			resume->kind = *action == 'C' ? TARGET_RESUME_CONTINUE : TARGET_RESUME_STEP;
+			return RSP_ACTION_RESUME;
+		case 'r':
+			if (!parse_hex(&q, args_end, &resume->range_start) || !expect(&q, args_end, ',') ||
+			    !parse_hex(&q, args_end, &resume->range_end) || q != args_end)
+				return reply_error(s, EINVAL);
+			resume->kind = TARGET_RESUME_RANGE;
+			return RSP_ACTION_RESUME;
+		case 't':
+			continue; /* already stopped */
+		default:
+			return reply_error(s, EINVAL);
+		}
+	}
+	/* Nothing for our thread: stay stopped and say so. */
+	rsp_stop_reply(s, &s->last_stop, s->last_signal);
+	return RSP_ACTION_REPLY;
+}
+
+static enum rsp_action handle_v(struct rsp_session *s, const uint8_t *p, size_t len,
+				struct target_resume *resume)
+{
+	const uint8_t *end = p + len;
+
+	if (equals(p, len, "vCont?")) {
+		reply_clear(s);
+		reply_str(s, "vCont;c;C;s;S;r;t");
+		return RSP_ACTION_REPLY;
+	}
+	if (starts_with(p, len, "vCont;"))
+		return handle_vcont(s, p + 5, end, resume);
+	if (starts_with(p, len, "vKill")) {
+		reply_ok(s);
+		return RSP_ACTION_KILL;
+	}
+	if (equals(p, len, "vCtrlC")) {
+		/* All-stop: the guest is already stopped when we read this. */
+		return reply_ok(s);
+	}
+	return reply_empty(s);
+}
+
+enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload, size_t len,
+				  struct target_resume *resume)
+{
+	const uint8_t *end = payload + len;
+
+	if (len == 0)
+		return reply_empty(s);
+	switch (payload[0]) {
+	case '?':
+		rsp_stop_reply(s, &s->last_stop, s->last_signal);
+		return RSP_ACTION_REPLY;
+	case 'q':
+		return handle_query(s, payload, len);
+	case 'Q':
+		if (equals(payload, len, "QStartNoAckMode")) {
+			s->noack_requested = true;
+			return reply_ok(s);
+		}
+		return reply_empty(s);
+	case 'g':
+		if (len != 1)
+			return reply_error(s, EINVAL);
+		return handle_read_all_registers(s);
+	case 'G':
+		return handle_write_all_registers(s, payload + 1, len - 1);
+	case 'p':
+		return handle_read_register(s, payload + 1, end);
+	case 'P':
+		return handle_write_register(s, payload + 1, end);
+	case 'm':
+		return handle_read_memory(s, payload + 1, end);
+	case 'M':
+		return handle_write_memory_hex(s, payload + 1, end);
+	case 'X':
+		return handle_write_memory_binary(s, payload + 1, end);
+	case 'Z':
+	case 'z':
+		return handle_point(s, payload[0] == 'Z', payload + 1, end);
+	case 'c':
+		return resume_at(s, payload + 1, end, TARGET_RESUME_CONTINUE, resume);
+	case 's':
+		return resume_at(s, payload + 1, end, TARGET_RESUME_STEP, resume);
+	case 'v':
+		return handle_v(s, payload, len, resume);
+	case 'H':
+	case 'T':
+		return reply_ok(s); /* one thread, always alive */
+	case 'D':
+		reply_ok(s);
+		return RSP_ACTION_DETACH;
+	case 'k':
+		reply_clear(s);
+		return RSP_ACTION_KILL;
+	default:
+		return reply_empty(s);
+	}
+}

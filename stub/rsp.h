@@ -1,0 +1,72 @@
+/* stub/rsp.h — the GDB remote protocol commands: one packet in, one reply
+ * (or a resume request) out, against the target interface only.
+ *
+ * No sockets and no KVM: server.c moves the bytes, kvm/ is reached through
+ * struct target. That makes this module testable on a fake target. */
+#ifndef KVMSTUB_RSP_H
+#define KVMSTUB_RSP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stub/agent.h"
+#include "stub/packet.h"
+#include "stub/target.h"
+
+enum rsp_action {
+	RSP_ACTION_REPLY,   /* send s->reply */
+	RSP_ACTION_RESUME,  /* run the target as *resume says, then report */
+	RSP_ACTION_DETACH,  /* send s->reply, drop every point, let the guest run */
+	RSP_ACTION_KILL,    /* end kvmstub (send s->reply first if non-empty) */
+};
+
+/* Conditions gdb attached to one breakpoint (Z0/Z1 cond_list). */
+struct rsp_condition_set {
+	enum target_point kind;
+	uint64_t addr;
+	unsigned count;
+	struct agent_expr exprs[AGENT_MAX_CONDITIONS];
+};
+
+struct rsp_session {
+	struct target target;
+	enum target_arch arch;
+	bool noack;
+	bool noack_requested; /* switch once the OK reply has gone out */
+
+	/* What the current stop looks like; refetched after every resume. */
+	struct target_regs regs;
+	struct target_fpu fpu;
+	bool regs_valid, fpu_valid;
+	struct target_stop last_stop;
+	int last_signal;
+
+	/* Breakpoints with target-side conditions. */
+	struct rsp_condition_set *conds;
+	size_t nconds, conds_cap;
+
+	size_t reply_len;
+	uint8_t reply[RSP_MAX_PAYLOAD + 1];
+	size_t xml_len;
+	char xml[12288];
+};
+
+/* Sets up a session for a newly connected gdb; the guest is stopped with
+ * `signal` (5 at start, 2 when a running guest was stopped). */
+void rsp_session_init(struct rsp_session *s, struct target target, int signal);
+void rsp_session_destroy(struct rsp_session *s);
+
+/* Handles one packet payload. On RSP_ACTION_RESUME *resume says how. */
+enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
+				  size_t len, struct target_resume *resume);
+
+/* After a resume: true if this stop must reach gdb, false if it was a
+ * breakpoint whose target-side condition is false (resume again). */
+bool rsp_stop_is_reported(struct rsp_session *s, const struct target_stop *stop);
+
+/* Builds the stop reply (T, W or X packet) for stop into s->reply and
+ * remembers it for '?'. signal is used for TARGET_STOP_INTERRUPTED. */
+void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop, int signal);
+
+#endif

@@ -1,0 +1,117 @@
+/* stub/target.h — the seam between the debugger (stub/) and a machine.
+ *
+ * stub/ is written against this interface only: it never sees an ioctl.
+ * kvm/target.c implements it on a KVM vCPU; tests/unit implements it on
+ * plain memory. Addresses are linear (what gdb calls an address); the
+ * target translates them. Every function returns 0 or a negative errno
+ * unless its comment says otherwise.
+ */
+#ifndef KVMSTUB_TARGET_H
+#define KVMSTUB_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Which register layout and gdb architecture the guest's mode calls for. */
+enum target_arch {
+	TARGET_ARCH_I8086,  /* real mode: i386 registers, pc = cs.base + ip */
+	TARGET_ARCH_I386,   /* protected mode */
+	TARGET_ARCH_X86_64, /* long mode */
+};
+
+struct target_segment {
+	uint16_t selector;
+	uint64_t base;
+};
+
+/* The register file every layout is cut from. Integer registers are full
+ * 64-bit values; a 32-bit layout shows their low halves. rip is the raw
+ * instruction pointer (in real mode the stub adds cs.base for gdb). */
+struct target_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+	struct target_segment cs, ss, ds, es, fs, gs;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+};
+
+/* x87 and SSE state in the shape gdb shows it. */
+struct target_fpu {
+	uint8_t st[8][10]; /* 80-bit registers, st0 first */
+	uint32_t fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop;
+	uint8_t xmm[16][16];
+	uint32_t mxcsr;
+};
+
+/* Z/z packet types, numbered as gdb numbers them. */
+enum target_point {
+	TARGET_POINT_SW = 0,     /* software breakpoint (Z0) */
+	TARGET_POINT_HW = 1,     /* hardware breakpoint (Z1) */
+	TARGET_POINT_WRITE = 2,  /* write watchpoint (Z2) */
+	TARGET_POINT_READ = 3,   /* read watchpoint (Z3) */
+	TARGET_POINT_ACCESS = 4, /* access watchpoint (Z4) */
+};
+
+enum target_resume_kind {
+	TARGET_RESUME_CONTINUE,
+	TARGET_RESUME_STEP,  /* exactly one instruction */
+	TARGET_RESUME_RANGE, /* step while range_start <= pc < range_end */
+};
+
+struct target_resume {
+	enum target_resume_kind kind;
+	uint64_t range_start, range_end; /* linear pc values, for RANGE */
+};
+
+enum target_stop_reason {
+	TARGET_STOP_STEP,        /* a step or range step finished */
+	TARGET_STOP_SWBREAK,     /* addr: the breakpoint's address */
+	TARGET_STOP_HWBREAK,     /* addr: the breakpoint's address */
+	TARGET_STOP_WATCH,       /* addr: the watched address written */
+	TARGET_STOP_RWATCH,      /* addr: the watched address read */
+	TARGET_STOP_AWATCH,      /* addr: the watched address accessed */
+	TARGET_STOP_CRASH,       /* the guest died; registers still readable */
+	TARGET_STOP_INTERRUPTED, /* a signal ended the run; the stub decides */
+	TARGET_STOP_EXITED,      /* the guest ended; exit_status is set */
+};
+
+struct target_stop {
+	enum target_stop_reason reason;
+	uint64_t addr;
+	int exit_status;  /* EXITED: what kvmstub exits with, 0..255 */
+	int signal;       /* CRASH: the gdb signal number to report */
+	char why[160];    /* CRASH: one-line diagnosis */
+};
+
+struct target_ops {
+	enum target_arch (*arch)(void *target);
+	int (*get_regs)(void *target, struct target_regs *regs);
+	int (*set_regs)(void *target, const struct target_regs *regs);
+	int (*get_fpu)(void *target, struct target_fpu *fpu);
+	int (*set_fpu)(void *target, const struct target_fpu *fpu);
+	/* Returns the number of bytes read (the readable prefix, possibly 0
+	 * when the first byte is unmapped: then -EFAULT). Breakpoint bytes
+	 * read as the original memory. */
+	long (*read_mem)(void *target, uint64_t addr, void *buf, size_t len);
+	/* All or nothing: -EFAULT if any byte is unmapped or outside RAM. */
+	int (*write_mem)(void *target, uint64_t addr, const void *buf, size_t len);
+	/* -ENOSPC when hardware resources run out, -EINVAL for a length or
+	 * alignment the kind cannot take, -EFAULT for an unmapped address. */
+	int (*insert_point)(void *target, enum target_point kind, uint64_t addr,
+			    uint64_t len);
+	int (*remove_point)(void *target, enum target_point kind, uint64_t addr,
+			    uint64_t len);
+	void (*remove_all_points)(void *target);
+	/* Runs until a stop. Steps off a breakpoint at the current pc by itself.
+	 * Returns 0 with *stop filled, or a negative errno if the machine
+	 * itself failed. */
+	int (*resume)(void *target, const struct target_resume *how,
+		      struct target_stop *stop);
+};
+
+struct target {
+	const struct target_ops *ops;
+	void *impl;
+};
+
+#endif
