@@ -123,8 +123,26 @@ static bool outcome_of_free_stop(const struct target_stop *stop, struct run_outc
 	}
 }
 
+/* KVM_RUN returns EINTR for a signal it leaves pending (blocked again on
+ * return), so its handler never runs: take such signals here. */
+static void collect_pending_signals(void)
+{
+	sigset_t set;
+	struct timespec zero = { 0, 0 };
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGIO);
+	while ((sig = sigtimedwait(&set, NULL, &zero)) > 0)
+		if (sig != SIGIO)
+			stop_signal = sig;
+}
+
 static bool outcome_of_signal(struct run_outcome *o)
 {
+	collect_pending_signals();
 	int sig = signals_stop_requested();
 	if (!sig)
 		return false;
