@@ -74,6 +74,10 @@ test: all unit
 	$(PYTHON) tests/run.py --build $(BUILD)
 
 bench: all
+	$(MAKE) -f bench/bench.mk BUILD=$(BUILD)
+	@command -v qemu-system-x86_64 >/dev/null && command -v qemu-system-i386 >/dev/null || \
+		echo "bench: QEMU is missing: install qemu-system-x86 (apt-get install qemu-system-x86);" \
+		     "measuring kvmstub alone. (bench does not run in CI, so nothing installs it.)"
 	$(PYTHON) bench/bench.py --build $(BUILD)
 
 FUZZ_SECONDS ?= 60

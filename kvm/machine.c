@@ -76,6 +76,95 @@ static int set_cpuid(struct machine *m)
 	}
 }
 
+static bool coalesce_port(struct machine *m, uint16_t port)
+{
+	struct kvm_coalesced_mmio_zone zone = { .addr = port, .size = 1, .pio = 1 };
+	return ioctl(m->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) == 0;
+}
+
+/* Output-only ports go through KVM's coalesced PIO ring where the host
+ * has it; --trace-io keeps every access an exit so it can be shown. The
+ * UART's data port is safe to queue: a DLAB change is an LCR write, which
+ * exits, and the ring is drained before any exit is handled. */
+static void setup_coalesced_output(struct machine *m, const struct machine_config *config)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int offset = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	struct sigevent ev;
+	sigset_t block;
+
+	if (offset <= 0 || ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0 ||
+	    (size_t)(offset + 1) * (size_t)page > m->run_size)
+		return;
+	sigemptyset(&block);
+	sigaddset(&block, MACHINE_FLUSH_SIGNAL);
+	if (sigprocmask(SIG_BLOCK, &block, NULL))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = MACHINE_FLUSH_SIGNAL;
+	ev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &ev, &m->flush_timer))
+		return;
+	struct itimerspec every = {
+		.it_interval = { 0, MACHINE_FLUSH_INTERVAL_NS },
+		.it_value = { 0, MACHINE_FLUSH_INTERVAL_NS },
+	};
+	if (timer_settime(m->flush_timer, 0, &every, NULL)) {
+		timer_delete(m->flush_timer);
+		return;
+	}
+	m->has_flush_timer = true;
+	if (!coalesce_port(m, 0x3f8) || !coalesce_port(m, 0xe9))
+		return;
+	for (unsigned i = 0; i < config->nconsole_ports; i++)
+		if (config->console_ports[i] != 0xf4 && !coalesce_port(m, config->console_ports[i]))
+			return;
+	m->ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)m->run + offset * page);
+	m->ring_max = (unsigned)((page - sizeof(struct kvm_coalesced_mmio_ring)) /
+				 sizeof(struct kvm_coalesced_mmio));
+}
+
+int machine_drain_output(struct machine *m)
+{
+	struct kvm_coalesced_mmio_ring *ring = m->ring;
+
+	if (!ring)
+		return 0;
+	while (ring->first != ring->last) {
+		struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[ring->first % m->ring_max];
+		uint8_t data[8];
+		uint32_t len = e->len > 4 ? 4 : e->len;
+		memcpy(data, e->data, sizeof(data));
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		ring->first = (ring->first + 1) % m->ring_max;
+		int err = devices_port_io(&m->devices, (uint16_t)e->phys_addr, true,
+					  len ? len : 1, 1, data);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* After EINTR: was it only our flush timer? Then the caller may simply
+ * run again. Any other signal is the stub's business. */
+static bool only_flush_tick(void)
+{
+	sigset_t tick, pending;
+	struct timespec zero = { 0, 0 };
+	bool ticked;
+
+	sigemptyset(&tick);
+	sigaddset(&tick, MACHINE_FLUSH_SIGNAL);
+	ticked = sigtimedwait(&tick, NULL, &zero) == MACHINE_FLUSH_SIGNAL;
+	if (!ticked || sigpending(&pending))
+		return false;
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		if (sig != MACHINE_FLUSH_SIGNAL && sigismember(&pending, sig))
+			return false;
+	return true;
+}
+
 int machine_create(struct machine *m, const struct machine_config *config)
 {
 	int version;
@@ -94,9 +183,12 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	if (err)
 		return err;
 	version = ioctl(m->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version < 0)
+		return machine_fail(m, ENOTTY, "/dev/kvm does not answer as KVM (KVM_GET_API_VERSION: %s)",
+				    strerror(errno));
 	if (version != KVM_API_VERSION)
-		return machine_fail(m, ENOTSUP, "KVM API version %d, need %d", version,
-				    KVM_API_VERSION);
+		return machine_fail(m, ENOTSUP, "/dev/kvm speaks KVM API version %d, kvmstub needs %d",
+				    version, KVM_API_VERSION);
 
 	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
 	if (m->vm_fd < 0)
@@ -153,11 +245,17 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		return err;
 	if (m->has_sync_regs)
 		m->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	if (!config->trace_io)
+		setup_coalesced_output(m, config);
 	return 0;
 }
 
 void machine_destroy(struct machine *m)
 {
+	if (m->has_flush_timer)
+		timer_delete(m->flush_timer);
+	m->has_flush_timer = false;
+	m->ring = NULL;
 	if (m->run)
 		munmap(m->run, m->run_size);
 	if (m->vcpu_fd >= 0)
@@ -231,8 +329,12 @@ int machine_set_run_sigmask(struct machine *m, const sigset_t *mask)
 	uint64_t arg[2];
 	struct kvm_signal_mask *head = (struct kvm_signal_mask *)arg;
 
+	sigset_t during_run = *mask;
+
+	if (m->has_flush_timer)
+		sigdelset(&during_run, MACHINE_FLUSH_SIGNAL);
 	head->len = 8;
-	memcpy((uint8_t *)arg + sizeof(*head), mask, 8);
+	memcpy((uint8_t *)arg + sizeof(*head), &during_run, 8);
 	if (ioctl(m->vcpu_fd, KVM_SET_SIGNAL_MASK, arg) < 0)
 		return IOCTL_FAIL(m, "KVM_SET_SIGNAL_MASK");
 	return 0;
@@ -279,8 +381,24 @@ int machine_enter(struct machine *m, bool immediate)
 		return err;
 
 	m->run->immediate_exit = immediate;
-	int rc = ioctl(m->vcpu_fd, KVM_RUN, 0);
-	int run_errno = errno;
+	int rc, run_errno;
+	for (;;) {
+		rc = ioctl(m->vcpu_fd, KVM_RUN, 0);
+		run_errno = errno;
+		err = machine_drain_output(m);
+		if (err) {
+			m->run->immediate_exit = 0;
+			return err;
+		}
+		if (rc < 0 && run_errno == EINTR && !immediate && m->has_flush_timer &&
+		    only_flush_tick()) {
+			err = devices_flush(&m->devices);
+			if (err)
+				return err;
+			continue;
+		}
+		break;
+	}
 	m->run->immediate_exit = 0;
 	if (m->has_sync_regs) {
 		m->run->kvm_dirty_regs = 0;

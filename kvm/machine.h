@@ -9,6 +9,7 @@
 
 #include <linux/kvm.h>
 #include <signal.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -73,9 +74,21 @@ struct machine {
 	unsigned nslots;
 	struct machine_slot slots[MACHINE_MAX_SLOTS];
 
+	/* Output ports whose OUTs KVM queues in a ring instead of exiting
+	 * (coalesced PIO): half the cost of a byte. A periodic timer signal
+	 * ends KVM_RUN now and then so queued output is never held back. */
+	struct kvm_coalesced_mmio_ring *ring;
+	unsigned ring_max;
+	bool has_flush_timer;
+	timer_t flush_timer;
+
 	struct devices devices;
 	char error[256];
 };
+
+/* The signal of the output flush timer; kvm/ blocks it and takes it. */
+#define MACHINE_FLUSH_SIGNAL SIGALRM
+#define MACHINE_FLUSH_INTERVAL_NS 10000000L
 
 /* Opens /dev/kvm, makes the VM, its RAM and one vCPU. On failure returns a
  * negative errno with machine->error saying what went wrong and what to do;
@@ -110,6 +123,9 @@ int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
  * if KVM_RUN failed. Applies a changed slot layout first. */
 int machine_enter(struct machine *m, bool immediate);
 
+/* Hands queued (coalesced) output to the devices; returns 0 or -EPIPE. */
+int machine_drain_output(struct machine *m);
+
 /* Page access for the slot layout; applied at the next machine_enter. */
 void machine_want_page(struct machine *m, uint64_t page, enum page_access access);
 void machine_clear_page_wants(struct machine *m);
@@ -117,6 +133,10 @@ void machine_clear_page_wants(struct machine *m);
 void machine_release_page(struct machine *m, uint64_t page);
 /* Applies a changed layout now. */
 int machine_apply_layout(struct machine *m);
+
+/* Whether int3 with KVM_GUESTDBG_USE_SW_BP exits to us on this host
+ * (VMX/SVM do; software backends may not). Runs a throwaway VM. */
+bool machine_probe_int3_traps(const struct machine *m);
 
 /* Guest-physical range check written so it cannot overflow. */
 static inline bool machine_ram_contains(const struct machine *m, uint64_t addr,

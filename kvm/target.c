@@ -26,6 +26,7 @@
 #include "kvm/mmu.h"
 
 #define HLT_OPCODE 0xf4
+#define INT3_OPCODE 0xcc
 #define DR7_GLOBAL_ENABLE(i) (2ULL << ((i) * 2))
 #define RFLAGS_ZF (1ULL << 6)
 #define GDB_SIGNAL_ILL 4
@@ -100,7 +101,7 @@ static void write_around_breakpoints(struct kvm_target *kt, uint64_t phys,
 		struct sw_breakpoint *bp = &kt->sw[i];
 		if (bp->phys >= phys && bp->phys - phys < len) {
 			bp->original = buf[bp->phys - phys];
-			kt->m->ram[bp->phys] = HLT_OPCODE;
+			kt->m->ram[bp->phys] = kt->bp_opcode;
 		}
 	}
 }
@@ -339,6 +340,8 @@ static int grow(void **array, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
+static int insert_hw_slot(struct kvm_target *kt, uint64_t addr, bool for_sw);
+
 static int insert_sw(struct kvm_target *kt, uint64_t addr)
 {
 	uint64_t phys, span;
@@ -346,8 +349,10 @@ static int insert_sw(struct kvm_target *kt, uint64_t addr)
 	for (size_t i = 0; i < kt->nsw; i++)
 		if (kt->sw[i].addr == addr)
 			return 0;
+	/* Not mapped yet (a higher-half kernel before it loads its page
+	 * tables): a debug register matches the linear address anyway. */
 	if (translate(kt->m, addr, &phys, &span))
-		return -EFAULT;
+		return insert_hw_slot(kt, addr, true) == 0 ? 0 : -EFAULT;
 	if (grow((void **)&kt->sw, &kt->sw_cap, kt->nsw, sizeof(*kt->sw)))
 		return -ENOMEM;
 	/* Two linear addresses may alias one physical byte. */
@@ -356,7 +361,7 @@ static int insert_sw(struct kvm_target *kt, uint64_t addr)
 	bp->addr = addr;
 	bp->phys = phys;
 	bp->original = alias ? alias->original : kt->m->ram[phys];
-	kt->m->ram[phys] = HLT_OPCODE;
+	kt->m->ram[phys] = kt->bp_opcode;
 	update_page_traps(kt);
 	return 0;
 }
@@ -373,15 +378,18 @@ static int remove_sw(struct kvm_target *kt, uint64_t addr)
 		update_page_traps(kt);
 		return 0;
 	}
+	for (int i = 0; i < 4; i++)
+		if (kt->hw_used[i] && kt->hw_for_sw[i] && kt->hw_addr[i] == addr)
+			kt->hw_used[i] = false;
 	return 0; /* gdb removes what it thinks is there; not an error */
 }
 
-static int insert_hw(struct kvm_target *kt, uint64_t addr)
+static int insert_hw_slot(struct kvm_target *kt, uint64_t addr, bool for_sw)
 {
 	int free_slot = -1;
 
 	for (int i = 0; i < 4; i++) {
-		if (kt->hw_used[i] && kt->hw_addr[i] == addr)
+		if (kt->hw_used[i] && kt->hw_addr[i] == addr && kt->hw_for_sw[i] == for_sw)
 			return 0;
 		if (!kt->hw_used[i] && free_slot < 0)
 			free_slot = i;
@@ -389,14 +397,20 @@ static int insert_hw(struct kvm_target *kt, uint64_t addr)
 	if (free_slot < 0)
 		return -ENOSPC;
 	kt->hw_used[free_slot] = true;
+	kt->hw_for_sw[free_slot] = for_sw;
 	kt->hw_addr[free_slot] = addr;
 	return 0;
+}
+
+static int insert_hw(struct kvm_target *kt, uint64_t addr)
+{
+	return insert_hw_slot(kt, addr, false);
 }
 
 static int remove_hw(struct kvm_target *kt, uint64_t addr)
 {
 	for (int i = 0; i < 4; i++)
-		if (kt->hw_used[i] && kt->hw_addr[i] == addr)
+		if (kt->hw_used[i] && !kt->hw_for_sw[i] && kt->hw_addr[i] == addr)
 			kt->hw_used[i] = false;
 	return 0;
 }
@@ -607,6 +621,8 @@ static int apply_debug(struct kvm_target *kt, bool stepping)
 	uint64_t dr7 = 0;
 	uint32_t control = KVM_GUESTDBG_ENABLE;
 
+	if (kt->bp_opcode == INT3_OPCODE)
+		control |= KVM_GUESTDBG_USE_SW_BP;
 	if (stepping) {
 		control |= KVM_GUESTDBG_SINGLESTEP;
 	} else {
@@ -647,10 +663,27 @@ static void handle_debug(struct kvm_target *kt, struct target_stop *stop, bool s
 	uint64_t dr6 = m->run->debug.arch.dr6;
 	uint64_t pc = linear_pc(m);
 
+	if (m->run->debug.arch.exception == 3) {
+		/* int3 with KVM_GUESTDBG_USE_SW_BP (hosts where it traps): rip
+		 * is still at the int3. Not ours: the guest's own breakpoint,
+		 * shown to gdb as a SIGTRAP it did not plant. */
+		uint64_t at = m->run->debug.arch.pc;
+		stop->addr = at;
+		if (sw_at_linear(kt, at)) {
+			stop->reason = TARGET_STOP_SWBREAK;
+			return;
+		}
+		stop->reason = TARGET_STOP_CRASH;
+		stop->signal = GDB_SIGNAL_TRAP;
+		snprintf(stop->why, sizeof(stop->why), "the guest's own int3 at 0x%llx",
+			 (unsigned long long)at);
+		return;
+	}
 	if (!stepping) {
 		for (int i = 0; i < 4; i++) {
 			if (kt->hw_used[i] && ((dr6 & (1ULL << i)) || kt->hw_addr[i] == pc)) {
-				stop->reason = TARGET_STOP_HWBREAK;
+				stop->reason = kt->hw_for_sw[i] ? TARGET_STOP_SWBREAK
+								: TARGET_STOP_HWBREAK;
 				stop->addr = kt->hw_addr[i];
 				return;
 			}
@@ -658,11 +691,6 @@ static void handle_debug(struct kvm_target *kt, struct target_stop *stop, bool s
 	}
 	stop->reason = stepping ? TARGET_STOP_STEP : TARGET_STOP_HWBREAK;
 	stop->addr = pc;
-	if (!stepping && m->run->debug.arch.exception == 3) {
-		stop->reason = TARGET_STOP_CRASH;
-		stop->signal = GDB_SIGNAL_TRAP;
-		snprintf(stop->why, sizeof(stop->why), "int3 at 0x%llx", (unsigned long long)pc);
-	}
 }
 
 /* Runs the vCPU until something the debugger must hear about. Port I/O
@@ -769,7 +797,7 @@ static size_t fetch_instruction(struct kvm_target *kt, uint8_t insn[15])
  * iteration. Returns the counter width in bytes, 0 if not such an
  * instruction; *repne for F2, *compares for cmps/scas. */
 static unsigned rep_string_width(struct kvm_target *kt, const uint8_t *insn, size_t n,
-				 bool *repne, bool *compares)
+				 bool *repne, bool *compares, unsigned *length)
 {
 	struct machine *m = kt->m;
 	const struct kvm_sregs *s = machine_sregs(m);
@@ -802,6 +830,7 @@ static unsigned rep_string_width(struct kvm_target *kt, const uint8_t *insn, siz
 	if (!string_op)
 		return 0;
 	*compares = (op >= 0xa6 && op <= 0xa7) || op >= 0xae;
+	*length = (unsigned)i + 1;
 	if (long_mode)
 		return addr_override ? 4 : 8;
 	bool big = s->cs.db;
@@ -820,7 +849,8 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 	uint8_t insn[15];
 	size_t n = fetch_instruction(kt, insn);
 	bool repne = false, compares = false;
-	unsigned width = n ? rep_string_width(kt, insn, n, &repne, &compares) : 0;
+	unsigned length = 0;
+	unsigned width = n ? rep_string_width(kt, insn, n, &repne, &compares, &length) : 0;
 	struct kvm_regs *regs = machine_regs(m);
 	uint64_t start_rip = regs->rip, mask = width_mask(width ? width : 8);
 	uint64_t count = width ? regs->rcx & mask : 0;
@@ -848,30 +878,40 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 	} while (!err && stop->reason == TARGET_STOP_INTERRUPTED &&
 		 machine_regs(m)->rip == start_rip && !width);
 	if (bp)
-		m->ram[bp->phys] = HLT_OPCODE;
+		m->ram[bp->phys] = kt->bp_opcode;
 	if (err)
 		return err;
 
-	if (count > 1) {
+	if (width && stop->reason == TARGET_STOP_STEP) {
+		/* One iteration ran with a count of one: put the rest of the
+		 * count back and leave rip on the instruction while iterations
+		 * remain, past it otherwise (some hosts leave it on the
+		 * instruction until a re-execution with a zero count). */
 		regs = machine_regs(m);
-		bool done_one = (regs->rcx & mask) == 0;
+		bool done_one = count == 0 || (regs->rcx & mask) == 0;
 		bool ended_early = compares && done_one &&
 				   (repne ? (regs->rflags & RFLAGS_ZF) : !(regs->rflags & RFLAGS_ZF));
-		uint64_t left = done_one ? count - 1 : count;
+		uint64_t left = !done_one ? count : count ? count - 1 : 0;
 		regs->rcx = (regs->rcx & ~mask) | left;
-		if (done_one && !ended_early)
-			regs->rip = start_rip;
+		if (done_one)
+			regs->rip = (left && !ended_early) ? start_rip : start_rip + length;
+		machine_regs_changed(m);
+	} else if (count > 1) {
+		regs = machine_regs(m);
+		regs->rcx = (regs->rcx & ~mask) | count; /* the step did not run */
 		machine_regs_changed(m);
 	}
 	return 0;
 }
 
-static bool hw_at(const struct kvm_target *kt, uint64_t pc)
+/* The debug-register breakpoint at pc: 0 none, 1 hardware, 2 a software
+ * breakpoint that had to use a debug register. */
+static int hw_at(const struct kvm_target *kt, uint64_t pc)
 {
 	for (int i = 0; i < 4; i++)
 		if (kt->hw_used[i] && kt->hw_addr[i] == pc)
-			return true;
-	return false;
+			return kt->hw_for_sw[i] ? 2 : 1;
+	return 0;
 }
 
 static int kt_resume(void *t, const struct target_resume *how, struct target_stop *stop)
@@ -891,8 +931,9 @@ static int kt_resume(void *t, const struct target_resume *how, struct target_sto
 		for (bool first = true;; first = false) {
 			uint64_t pc = linear_pc(m);
 			if (!first && (sw_at_linear(kt, pc) || hw_at(kt, pc))) {
-				stop->reason = sw_at_linear(kt, pc) ? TARGET_STOP_SWBREAK
-								    : TARGET_STOP_HWBREAK;
+				stop->reason = sw_at_linear(kt, pc) || hw_at(kt, pc) == 2
+						       ? TARGET_STOP_SWBREAK
+						       : TARGET_STOP_HWBREAK;
 				stop->addr = pc;
 				break;
 			}
@@ -934,10 +975,11 @@ static const struct target_ops kvm_target_ops = {
 	.resume = kt_resume,
 };
 
-void kvm_target_init(struct kvm_target *kt, struct machine *m)
+void kvm_target_init(struct kvm_target *kt, struct machine *m, bool int3_traps)
 {
 	memset(kt, 0, sizeof(*kt));
 	kt->m = m;
+	kt->bp_opcode = int3_traps ? INT3_OPCODE : HLT_OPCODE;
 }
 
 void kvm_target_destroy(struct kvm_target *kt)

@@ -36,7 +36,11 @@ struct kvm_target {
 	struct watchpoint *watch;
 	size_t nwatch, watch_cap;
 	bool hw_used[4];
+	bool hw_for_sw[4]; /* a Z0 whose address was not mapped */
 	uint64_t hw_addr[4];
+	/* The software breakpoint byte: hlt (0xf4) everywhere, or int3 (0xcc)
+	 * where a start-up probe showed KVM_GUESTDBG_USE_SW_BP traps it. */
+	uint8_t bp_opcode;
 	/* The last run ended on a signal, not at a stop the guest caused:
 	 * resuming must not step off a breakpoint at pc that never fired. */
 	bool interrupted;
@@ -46,7 +50,7 @@ struct kvm_target {
 	uint64_t watch_addr;
 };
 
-void kvm_target_init(struct kvm_target *kt, struct machine *m);
+void kvm_target_init(struct kvm_target *kt, struct machine *m, bool int3_traps);
 void kvm_target_destroy(struct kvm_target *kt);
 struct target kvm_target_as_target(struct kvm_target *kt);
 

@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 		return EXIT_BAD_IMAGE;
 	}
 
-	kvm_target_init(&kt, &machine);
+	kvm_target_init(&kt, &machine, !opts.no_gdb && machine_probe_int3_traps(&machine));
 	struct target target = kvm_target_as_target(&kt);
 	int rc = apply_initial_registers(target, &opts);
 	if (!rc)

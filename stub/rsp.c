@@ -367,11 +367,18 @@ static enum rsp_action handle_write_all_registers(struct rsp_session *s, const u
 	 * half-applied. */
 	if (!parse_hex_bytes(p, len, image, size))
 		return reply_error(s, EINVAL);
+	/* The pc last: in real mode it is linear and moves CS, which must
+	 * not be overwritten by the image's CS afterwards. */
+	unsigned pc = regs_pc_number(s->arch), pc_at = 0;
 	for (unsigned n = 0, at = 0; n < regs_count(s->arch); n++) {
 		unsigned rs = regs_size(s->arch, n);
-		regs_set(s->arch, n, &s->regs, &s->fpu, image + at, rs);
+		if (n == pc)
+			pc_at = at;
+		else
+			regs_set(s->arch, n, &s->regs, &s->fpu, image + at, rs);
 		at += rs;
 	}
+	regs_set(s->arch, pc, &s->regs, &s->fpu, image + pc_at, regs_size(s->arch, pc));
 	err = store_regs(s, true);
 	return err ? reply_error(s, err) : reply_ok(s);
 }

@@ -423,12 +423,18 @@ static enum running_input read_while_running(struct server *srv)
 /* Runs the guest for a resume request until a stop gdb must hear about.
  * Returns false if the session ended meanwhile (*end says how). */
 static bool resume_and_report(struct server *srv, const struct target_resume *how,
-			      struct run_outcome *o, enum session_end *end)
+			      bool ctrl_c_pending, struct run_outcome *o, enum session_end *end)
 {
 	struct rsp_session *s = &srv->session;
 	struct target_stop stop;
 
 	drain_pending_sigio();
+	/* Input that arrived before the drain (a ^C in the same read as the
+	 * resume packet, a hang-up) has no SIGIO left: look once, and if
+	 * there is some, let the first KVM_RUN end at once to read it. */
+	struct pollfd peek = { .fd = srv->client_fd, .events = POLLIN | POLLRDHUP };
+	if (ctrl_c_pending || poll(&peek, 1, 0) > 0)
+		tgkill(getpid(), gettid(), SIGIO);
 	for (;;) {
 		int err = srv->target.ops->resume(srv->target.impl, how, &stop);
 		if (err) {
@@ -442,13 +448,13 @@ static bool resume_and_report(struct server *srv, const struct target_resume *ho
 				*end = SESSION_SIGNALLED;
 				return false;
 			}
-			reject_extra_clients(srv);
 			enum running_input in = read_while_running(srv);
 			if (in == INPUT_GONE) {
 				*end = SESSION_DROPPED;
 				return false;
 			}
-			if (in == INPUT_CTRL_C) {
+			reject_extra_clients(srv);
+			if (in == INPUT_CTRL_C || ctrl_c_pending) {
 				rsp_stop_reply(s, &stop, GDB_SIGNAL_INT);
 				break;
 			}
@@ -483,7 +489,7 @@ static enum session_end serve_session(struct server *srv, int signal, struct run
 	srv->last_len = 0;
 	for (;;) {
 		struct pollfd p[2] = {
-			{ .fd = srv->client_fd, .events = POLLIN },
+			{ .fd = srv->client_fd, .events = POLLIN | POLLRDHUP },
 			{ .fd = srv->listen_fd, .events = POLLIN },
 		};
 		int r = ppoll(p, 2, NULL, srv->run_mask);
@@ -497,15 +503,21 @@ static enum session_end serve_session(struct server *srv, int signal, struct run
 			}
 			continue;
 		}
-		if (p[1].revents)
-			reject_extra_clients(srv);
-		if (!p[0].revents)
+		/* The client first: a gdb that hung up just as the next one
+		 * connected is gone, and the next one is not a second gdb. */
+		if (!p[0].revents) {
+			if (p[1].revents)
+				reject_extra_clients(srv);
 			continue;
+		}
 		ssize_t n = recv(srv->client_fd, srv->in, sizeof(srv->in), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0)
 			goto out;
+		bool leaving = p[0].revents & (POLLRDHUP | POLLHUP | POLLERR);
+		if (p[1].revents && !leaving)
+			reject_extra_clients(srv);
 
 		const uint8_t *in = srv->in;
 		size_t left = (size_t)n;
@@ -522,7 +534,8 @@ static enum session_end serve_session(struct server *srv, int signal, struct run
 				if (action == RSP_ACTION_RESUME) {
 					if (ack && !send_byte(srv, '+'))
 						goto out;
-					if (!resume_and_report(srv, &how, o, &end))
+					bool ctrl_c = memchr(in, 0x03, left) != NULL;
+					if (!resume_and_report(srv, &how, ctrl_c, o, &end))
 						goto out;
 					break;
 				}
@@ -614,16 +627,25 @@ int server_run(const struct server_config *config, struct target target,
 	}
 	print_banner(srv);
 
+	bool serve_after_stop = false;
 	for (;;) {
 		int signal = GDB_SIGNAL_TRAP;
+		if (outcome_of_signal(outcome))
+			break;
 		if (waiting) {
 			if (!wait_for_client(srv, outcome))
 				break;
 		} else {
-			/* No gdb: the guest runs until it ends or one connects. */
+			/* No gdb: the guest runs until it ends or one connects. A
+			 * gdb that connected while we were busy has no SIGIO left
+			 * to announce it. */
 			struct target_resume how = { .kind = TARGET_RESUME_CONTINUE };
 			struct target_stop stop;
 			drain_pending_sigio();
+			if (accept_client(srv) == 0) {
+				serve_after_stop = true;
+				goto serve;
+			}
 			err = target.ops->resume(target.impl, &how, &stop);
 			if (err) {
 				outcome_of_error(err, outcome);
@@ -635,6 +657,10 @@ int server_run(const struct server_config *config, struct target target,
 				continue;
 			signal = GDB_SIGNAL_INT;
 		}
+serve:
+		if (serve_after_stop)
+			signal = GDB_SIGNAL_INT;
+		serve_after_stop = false;
 		enum session_end end = serve_session(srv, signal, outcome);
 		if (end != SESSION_DROPPED && end != SESSION_DETACHED)
 			break;

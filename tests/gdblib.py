@@ -7,10 +7,16 @@ command file (after `set confirm off`, `set pagination off`, the symbol file
 and `target remote`), and returns a GdbSession: gdb's output (stdout and
 stderr in one stream, in order), gdb's status, and kvmstub's exit status and
 stdout. Everything has a timeout; a hang is an assertion error that shows
-what gdb had printed so far. Standard library only.
+what gdb had printed so far. `run_script`/`gdb_batch` run a batch gdb
+against a kvmstub the test started itself (several sessions on one stub);
+`InteractiveGdb` is gdb reading commands from a pipe, for Ctrl-C (SIGINT to
+gdb) while `continue` runs. gdb never dumps core (into the repository).
+Standard library only.
 """
 import os
-import shutil
+import re
+import resource
+import select
 import signal
 import subprocess
 import tempfile
@@ -26,10 +32,6 @@ PREAMBLE = ["set confirm off", "set pagination off", "set width 0",
             "set height 0", "set print pretty off"]
 
 
-def gdb_available():
-    return shutil.which(GDB) is not None
-
-
 def symbols_for(image):
     """The ELF gdb should load for IMAGE: the image itself when it is an ELF,
     else the linked ELF the build leaves in build/guests/debug/."""
@@ -37,6 +39,12 @@ def symbols_for(image):
         return guest(image)
     debug = os.path.join(GUESTS, "debug", os.path.splitext(image)[0] + ".elf")
     return debug if os.path.exists(debug) else None
+
+
+def printed_values(text):
+    """Every `$N = VALUE` line gdb printed (print, p/x), VALUE as text, in
+    order (an interactive gdb's `(gdb) ` prompts before them are skipped)."""
+    return [m.group(1) for m in re.finditer(r"^(?:\(gdb\) )*\$\d+ = (.*)$", text, re.M)]
 
 
 class GdbSession:
@@ -65,18 +73,28 @@ class GdbSession:
             assert text not in self.out, "gdb output has %r:\n%s" % (text, self.describe())
         return self
 
-    def value(self, expr_output_prefix):
-        """The rest of the first output line starting with the prefix."""
-        for line in self.out.splitlines():
-            if line.startswith(expr_output_prefix):
-                return line[len(expr_output_prefix):].strip()
-        raise AssertionError("no line starts with %r:\n%s" % (expr_output_prefix, self.describe()))
+    def values(self):
+        return printed_values(self.out)
 
     def describe(self):
+        # gdb's internal-error backtrace is noise here: keep the message.
+        shown = "\n".join(l for l in self.out.splitlines()
+                           if not re.match(r"^(0x[0-9a-f]+ \?\?\?|0x[0-9a-f]+ \w+$|\t\.\./)", l))
         return ("--- gdb (status %s%s) ---\n%s\n--- kvmstub status %s, stdout %r, stderr %r"
                 % (self.gdb_status, ", timed out" if self.timed_out else "",
-                   self.out[-6000:], self.status, self.stub_out[-300:],
+                   shown[-6000:], self.status, self.stub_out[-300:],
                    self.stub_err[-600:]))
+
+
+def tolerant(command):
+    """Lines that run COMMAND and go on when it fails (a batch script stops at
+    the first error): gdb's error is printed as `gdb error: MESSAGE`."""
+    return ["python",
+            "try:",
+            "    gdb.execute(%r)" % command,
+            "except gdb.error as e:",
+            "    print('gdb error: %s' % e)",
+            "end"]
 
 
 def command_file(lines):
@@ -84,6 +102,12 @@ def command_file(lines):
     f.write("\n".join(lines) + "\n")
     f.close()
     return f.name
+
+
+def no_core_dump():
+    """preexec_fn for gdb: a gdb internal error aborts; its core must not land
+    in the repository (gdb runs with cwd at the repository root)."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def gdb_argv(script):
@@ -98,19 +122,22 @@ def preamble(stub, symbols):
     return lines
 
 
-def finish_stub(stub, wait_exit):
+def finish_stub(stub, wait_exit, terminated=None):
     """kvmstub's (status, stdout, stderr) once gdb is gone. With wait_exit it
-    gets that long to end by itself, then it is killed (status None)."""
+    gets that long to end by itself; then it gets SIGTERM, and status is None
+    (or, when TERMINATED is a list, its status after SIGTERM is appended)."""
     status = None
     try:
         status = stub.proc.wait(timeout=wait_exit)
     except subprocess.TimeoutExpired:
         stub.proc.send_signal(signal.SIGTERM)
         try:
-            stub.proc.wait(timeout=5)
+            after = stub.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             stub.proc.kill()
-            stub.proc.wait()
+            after = stub.proc.wait()
+        if terminated is not None:
+            terminated.append(after)
     out = stub.proc.stdout.read() if stub.proc.stdout else b""
     err = stub.proc.stderr.read() if stub.proc.stderr else b""
     stub.close()
@@ -129,25 +156,35 @@ def session(image, commands, stub_args=(), symbols="auto", timeout=60,
     return run_script(stub, lines, timeout, wait_exit)
 
 
-def run_script(stub, lines, timeout=60, wait_exit=5):
+def gdb_batch(lines, timeout=60):
+    """Runs one `gdb -batch -nx` with LINES as its command file; returns
+    (output text, gdb status, timed out). A gdb that hangs is killed."""
     script = command_file(lines)
     timed_out = False
     try:
         proc = subprocess.Popen(gdb_argv(script), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                cwd=testlib.ROOT)
+                                cwd=testlib.ROOT, preexec_fn=no_core_dump)
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
             proc.kill()
             out, _ = proc.communicate()
-        status, stub_out, stub_err = finish_stub(stub, 1 if timed_out else wait_exit)
     finally:
         os.unlink(script)
+    return out.decode(errors="replace"), proc.returncode, timed_out
+
+
+def run_script(stub, lines, timeout=60, wait_exit=5):
+    """Runs LINES (already holding the `target remote`) in a batch gdb against
+    STUB, then waits for STUB to end; returns a GdbSession."""
+    try:
+        out, gdb_status, timed_out = gdb_batch(lines, timeout)
+        status, stub_out, stub_err = finish_stub(stub, 1 if timed_out else wait_exit)
+    finally:
         stub.close()
-    result = GdbSession(out.decode(errors="replace"), proc.returncode, status,
-                        stub_out, stub_err, timed_out)
+    result = GdbSession(out, gdb_status, status, stub_out, stub_err, timed_out)
     assert not timed_out, "gdb did not finish within %s s:\n%s" % (timeout, result.describe())
     return result
 
@@ -158,9 +195,10 @@ class InteractiveGdb:
 
     def __init__(self, stub, symbols=None):
         self.stub = stub
-        argv = [GDB, "-nx", "-q"]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, cwd=testlib.ROOT)
+        self.out = ""
+        self.proc = subprocess.Popen([GDB, "-nx", "-q"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     cwd=testlib.ROOT, preexec_fn=no_core_dump)
         for line in preamble(stub, symbols):
             self.send(line)
 
@@ -171,20 +209,37 @@ class InteractiveGdb:
     def interrupt(self):
         self.proc.send_signal(signal.SIGINT)
 
+    def wait_for(self, text, timeout=20):
+        """Reads gdb's output until TEXT has appeared; returns all output so far."""
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while text not in self.out:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("gdb did not print %r within %s s:\n%s"
+                                     % (text, timeout, self.out[-4000:]))
+            ready, _, _ = select.select([fd], [], [], min(left, 0.1))
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise AssertionError("gdb ended before printing %r:\n%s"
+                                         % (text, self.out[-4000:]))
+                self.out += chunk.decode(errors="replace")
+        return self.out
+
     def finish(self, timeout=30):
-        """Closes gdb's stdin (gdb quits at end of input) and returns its output."""
+        """Closes gdb's stdin (gdb quits at the end of its input) and returns
+        everything it printed."""
         try:
-            self.proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            out, _ = self.proc.communicate(timeout=timeout)
+            rest, _ = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, _ = self.proc.communicate()
+            rest, _ = self.proc.communicate()
+            self.out += rest.decode(errors="replace")
             raise AssertionError("interactive gdb did not end within %s s:\n%s"
-                                 % (timeout, out.decode(errors="replace")[-4000:]))
-        return out.decode(errors="replace")
+                                 % (timeout, self.out[-4000:]))
+        self.out += rest.decode(errors="replace")
+        return self.out
 
     def kill(self):
         if self.proc.poll() is None:

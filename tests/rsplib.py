@@ -89,6 +89,10 @@ class Stub(testlib.Stub):
                     pass
 
 
+def fd_count(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -178,6 +182,34 @@ class RspClient(Client):
     the reply has the expected shape."""
 
     layout = None
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 18)
+        if not chunk:
+            raise EOFError("connection closed by kvmstub")
+        self.buf += chunk
+
+    def recv(self):
+        """testlib.Client.recv without a Python step per byte (64 KiB
+        replies are common here): the next packet's payload, decoded."""
+        while True:
+            start = self.buf.find(b"$")
+            if start >= 0:
+                self.buf = self.buf[start:]
+                break
+            self.buf = b""
+            self._fill()
+        while True:
+            end = self.buf.find(b"#", 1)
+            if end >= 0 and len(self.buf) >= end + 3:
+                break
+            self._fill()
+        raw, csum = self.buf[1:end], self.buf[end + 1:end + 3]
+        self.buf = self.buf[end + 3:]
+        assert int(csum, 16) == testlib.checksum(raw), "bad checksum from stub"
+        if not self.noack:
+            self.send_raw(b"+")
+        return testlib.decode_payload(raw) if (b"}" in raw or b"*" in raw) else raw
 
     def recv_timeout(self, timeout):
         """recv() with a deadline; None if nothing whole came in time."""
@@ -328,3 +360,26 @@ def wait_until(predicate, timeout, interval=0.01):
             return True
         time.sleep(interval)
     return predicate()
+
+
+def listen_backlog(port):
+    """Connections waiting in the accept queue of the TCP listener on
+    127.0.0.1:port (from /proc/net/tcp), or None if there is none."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, queues = fields[1], fields[3], fields[4]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                return int(queues.split(":")[1], 16)
+    return None
+
+
+def stub_idle(st, base_fds):
+    """True when kvmstub holds no gdb connection and none waits to be
+    accepted."""
+    return fd_count(st.proc.pid) <= base_fds and listen_backlog(st.port) == 0

@@ -1,0 +1,110 @@
+/* bench/multiboot.S — entry and hand-written regions of the benchmark guest.
+ * A Multiboot v1 header so QEMU's -kernel loads the ELF; kvmstub loads the
+ * same ELF32 itself and enters flat protected mode. Nothing here reads the
+ * Multiboot eax/ebx (kvmstub does not provide them). The regions are in
+ * assembly so that the harness knows exactly which instruction a step runs
+ * and what each register must hold afterwards. */
+	.set	MB_MAGIC, 0x1badb002
+	.set	MB_FLAGS, 0		/* ELF image: the loader reads the headers */
+
+	.section .multiboot, "a"
+	.p2align 2
+	.long	MB_MAGIC
+	.long	MB_FLAGS
+	.long	-(MB_MAGIC + MB_FLAGS)
+
+	.code32
+	.section .text.start, "ax"
+	.globl	_start
+_start:
+	cli
+	cld
+	mov	$stack_top, %esp
+	xor	%ebp, %ebp
+	/* The harness stops here with a hardware breakpoint (QEMU starts at
+	 * the BIOS reset vector, so a software one could not be planted yet),
+	 * writes bench_scenario and continues. */
+	.globl	bench_ready
+bench_ready:
+	nop
+	call	bench_main
+	.globl	bench_halt
+bench_halt:
+	hlt
+	jmp	bench_halt
+
+/* Step region: four instructions per turn, so after N single steps from
+ * step_loop with esi = edi = 0 the harness knows esi, edi and eip. */
+	.text
+	.globl	step_region
+step_region:
+	xor	%esi, %esi
+	xor	%edi, %edi
+	.globl	step_loop
+step_loop:
+	inc	%esi			/* +0, 1 byte */
+	add	$2, %edi		/* +1, 3 bytes */
+	nop				/* +4 */
+	jmp	step_loop		/* +5 */
+
+/* Breakpoint loop: ebx counts the times bp_site is reached. */
+	.globl	bp_region
+bp_region:
+	xor	%ebx, %ebx
+	.globl	bp_loop
+bp_loop:
+	inc	%ebx
+	.globl	bp_site
+bp_site:
+	nop
+	jmp	bp_loop
+
+/* Serial bursts: serial_text (serial_text_len bytes) to COM1's THR, one
+ * `out` per byte or one `rep outsb`; then serial_done, where the harness
+ * has its breakpoint. No LSR polling: the burst measures the OUT path. */
+	.globl	serial_per_out
+serial_per_out:
+	push	%esi
+	mov	$serial_text, %esi
+	mov	$serial_text_len, %ecx
+	mov	$0x3f8, %dx
+1:	lodsb
+	outb	%al, %dx
+	loop	1b
+	pop	%esi
+	.globl	serial_done
+serial_done:
+	ret
+
+	.globl	serial_rep_outsb
+serial_rep_outsb:
+	push	%esi
+	mov	$serial_text, %esi
+	mov	$serial_text_len, %ecx
+	mov	$0x3f8, %dx
+	rep outsb
+	pop	%esi
+	.globl	serial_rep_done
+serial_rep_done:
+	ret
+
+	.section .rodata
+	.globl	serial_text
+serial_text:
+	/* 64 lines of 64 bytes, repeated 16 times: 64 KiB the harness can
+	 * rebuild and compare byte for byte. */
+	.rept	16
+	.irp	c, A,B,C,D,E,F,G,H,I,J,K,L,M,N,O,P,Q,R,S,T,U,V,W,X,Y,Z,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z,0,1,2,3,4,5,6,7,8,9,+,-
+	.ascii	"\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c"
+	.ascii	"\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\c\n"
+	.endr
+	.endr
+	.set	serial_text_len, . - serial_text
+	.globl	serial_text_end
+serial_text_end:
+
+	.bss
+	.p2align 4
+stack:
+	.skip	16384
+stack_top:

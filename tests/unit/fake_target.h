@@ -1,0 +1,266 @@
+/* tests/unit/fake_target.h — a struct target made of plain data, for testing
+ * stub/ without KVM: registers in a struct, memory as one buffer at a base
+ * address (everything else unmapped), every insert/remove of a point
+ * recorded, and resume answering with stops the test scripted.
+ *
+ * Header-only (static inline) so unit tests and fuzz harnesses can both
+ * include it. It follows the contract in stub/target.h, including the
+ * overflow-safe bounds a real target needs near 2^64. Allocate it with
+ * calloc: it carries up to FAKE_MEMORY_MAX bytes of memory.
+ */
+#ifndef KVMSTUB_FAKE_TARGET_H
+#define KVMSTUB_FAKE_TARGET_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stub/target.h"
+
+#define FAKE_MEMORY_BASE 0x1000u
+#define FAKE_MEMORY_SIZE 0x1000u   /* the default mapping */
+#define FAKE_MEMORY_MAX 0x12000u   /* more than one capped m reply */
+#define FAKE_MAX_POINT_CALLS 32
+#define FAKE_MAX_STOPS 8
+
+struct fake_point_call {
+	bool insert;
+	enum target_point kind;
+	uint64_t addr, len;
+};
+
+struct fake_target {
+	enum target_arch arch;
+	struct target_regs regs;
+	struct target_fpu fpu;
+
+	uint64_t mem_base;
+	size_t mem_size; /* at most FAKE_MEMORY_MAX */
+	uint8_t mem[FAKE_MEMORY_MAX];
+
+	/* Error injection: a negative errno returned by the call, 0 for none. */
+	int get_regs_error, set_regs_error, point_error;
+
+	/* What the stub asked for. */
+	unsigned get_regs_calls, set_regs_calls, get_fpu_calls, set_fpu_calls;
+	unsigned read_mem_calls, write_mem_calls;
+	size_t last_read_len;
+	unsigned npoint_calls; /* all of them; the first FAKE_MAX_POINT_CALLS kept */
+	struct fake_point_call point_calls[FAKE_MAX_POINT_CALLS];
+	bool have_point;
+	struct fake_point_call last_insert;
+	unsigned remove_all_calls;
+
+	/* resume pops stops[next_stop]; once they run out it reports exit 0. */
+	unsigned resume_calls;
+	struct target_resume last_resume;
+	unsigned nstops, next_stop;
+	struct target_stop stops[FAKE_MAX_STOPS];
+};
+
+static inline enum target_arch fake_arch(void *impl)
+{
+	return ((struct fake_target *)impl)->arch;
+}
+
+static inline int fake_get_regs(void *impl, struct target_regs *regs)
+{
+	struct fake_target *t = impl;
+	t->get_regs_calls++;
+	if (t->get_regs_error)
+		return t->get_regs_error;
+	*regs = t->regs;
+	return 0;
+}
+
+static inline int fake_set_regs(void *impl, const struct target_regs *regs)
+{
+	struct fake_target *t = impl;
+	t->set_regs_calls++;
+	if (t->set_regs_error)
+		return t->set_regs_error;
+	t->regs = *regs;
+	return 0;
+}
+
+static inline int fake_get_fpu(void *impl, struct target_fpu *fpu)
+{
+	struct fake_target *t = impl;
+	t->get_fpu_calls++;
+	*fpu = t->fpu;
+	return 0;
+}
+
+static inline int fake_set_fpu(void *impl, const struct target_fpu *fpu)
+{
+	struct fake_target *t = impl;
+	t->set_fpu_calls++;
+	t->fpu = *fpu;
+	return 0;
+}
+
+static inline bool fake_is_mapped(const struct fake_target *t, uint64_t addr)
+{
+	return addr >= t->mem_base && addr - t->mem_base < t->mem_size;
+}
+
+/* The readable prefix, or -EFAULT when the first byte is unmapped. */
+static inline long fake_read_mem(void *impl, uint64_t addr, void *buf, size_t len)
+{
+	struct fake_target *t = impl;
+	t->read_mem_calls++;
+	t->last_read_len = len;
+	if (!fake_is_mapped(t, addr))
+		return -EFAULT;
+	size_t offset = (size_t)(addr - t->mem_base);
+	size_t n = t->mem_size - offset < len ? t->mem_size - offset : len;
+	memcpy(buf, t->mem + offset, n);
+	return (long)n;
+}
+
+/* All or nothing. */
+static inline int fake_write_mem(void *impl, uint64_t addr, const void *buf, size_t len)
+{
+	struct fake_target *t = impl;
+	t->write_mem_calls++;
+	if (len == 0)
+		return 0;
+	if (!fake_is_mapped(t, addr) || len > t->mem_size - (size_t)(addr - t->mem_base))
+		return -EFAULT;
+	memcpy(t->mem + (addr - t->mem_base), buf, len);
+	return 0;
+}
+
+static inline int fake_record_point(struct fake_target *t, bool insert, enum target_point kind,
+				    uint64_t addr, uint64_t len)
+{
+	struct fake_point_call call = { insert, kind, addr, len };
+	if (t->npoint_calls < FAKE_MAX_POINT_CALLS)
+		t->point_calls[t->npoint_calls] = call;
+	t->npoint_calls++;
+	if (t->point_error)
+		return t->point_error;
+	/* A software breakpoint is written into memory: it must be mapped. */
+	if (kind == TARGET_POINT_SW && !fake_is_mapped(t, addr))
+		return -EFAULT;
+	if (insert) {
+		t->have_point = true;
+		t->last_insert = call;
+	}
+	return 0;
+}
+
+static inline int fake_insert_point(void *impl, enum target_point kind, uint64_t addr,
+				    uint64_t len)
+{
+	return fake_record_point(impl, true, kind, addr, len);
+}
+
+static inline int fake_remove_point(void *impl, enum target_point kind, uint64_t addr,
+				    uint64_t len)
+{
+	return fake_record_point(impl, false, kind, addr, len);
+}
+
+static inline void fake_remove_all_points(void *impl)
+{
+	struct fake_target *t = impl;
+	t->remove_all_calls++;
+	t->have_point = false;
+}
+
+static inline int fake_resume(void *impl, const struct target_resume *how,
+			      struct target_stop *stop)
+{
+	struct fake_target *t = impl;
+	t->resume_calls++;
+	t->last_resume = *how;
+	if (t->next_stop < t->nstops && t->next_stop < FAKE_MAX_STOPS) {
+		*stop = t->stops[t->next_stop++];
+		return 0;
+	}
+	memset(stop, 0, sizeof(*stop));
+	stop->reason = TARGET_STOP_EXITED;
+	return 0;
+}
+
+static const struct target_ops fake_target_ops = {
+	.arch = fake_arch,
+	.get_regs = fake_get_regs,
+	.set_regs = fake_set_regs,
+	.get_fpu = fake_get_fpu,
+	.set_fpu = fake_set_fpu,
+	.read_mem = fake_read_mem,
+	.write_mem = fake_write_mem,
+	.insert_point = fake_insert_point,
+	.remove_point = fake_remove_point,
+	.remove_all_points = fake_remove_all_points,
+	.resume = fake_resume,
+};
+
+/* A stopped guest of the given mode: recognisable register values (each
+ * byte differs), memory FAKE_MEMORY_SIZE bytes at FAKE_MEMORY_BASE filled
+ * with a pattern. */
+static inline void fake_target_init(struct fake_target *t, enum target_arch arch)
+{
+	memset(t, 0, sizeof(*t));
+	t->arch = arch;
+	uint64_t *gpr = &t->regs.rax;
+	for (unsigned i = 0; i < 16; i++)
+		gpr[i] = 0x0101010101010101ull * (i + 1) + 0x1000000000000000ull * i;
+	t->regs.rsp = FAKE_MEMORY_BASE + 0x800;
+	t->regs.rbp = FAKE_MEMORY_BASE + 0x810;
+	t->regs.rip = FAKE_MEMORY_BASE + 0x100;
+	t->regs.rflags = 0x246;
+	t->regs.cs.selector = 0x08;
+	t->regs.ss.selector = t->regs.ds.selector = t->regs.es.selector = 0x10;
+	t->regs.fs.selector = 0x18;
+	t->regs.fs.base = 0x7f0000001000ull;
+	t->regs.gs.selector = 0x20;
+	t->regs.gs.base = 0xffff800000002000ull;
+	t->regs.cr0 = 0x80000011;
+	t->regs.cr3 = 0x9000;
+	t->regs.cr4 = 0x20;
+	t->regs.efer = 0x500;
+	if (arch == TARGET_ARCH_I8086) {
+		/* Real mode with CS != 0, so pc != ip. */
+		t->regs.cs.selector = 0x100;
+		t->regs.cs.base = 0x1000;
+		t->regs.rip = 0x0123;
+		t->regs.rsp = 0x7c00;
+		t->regs.rbp = 0x7bf0;
+		t->regs.cr0 = 0x10;
+		t->regs.efer = 0;
+	}
+	for (unsigned i = 0; i < 8; i++)
+		for (unsigned j = 0; j < 10; j++)
+			t->fpu.st[i][j] = (uint8_t)(0x10 * i + j);
+	for (unsigned i = 0; i < 16; i++)
+		for (unsigned j = 0; j < 16; j++)
+			t->fpu.xmm[i][j] = (uint8_t)(0x80 + 0x10 * (i & 7) + j);
+	t->fpu.fctrl = 0x37f;
+	t->fpu.mxcsr = 0x1f80;
+	t->mem_base = FAKE_MEMORY_BASE;
+	t->mem_size = FAKE_MEMORY_SIZE;
+	for (size_t i = 0; i < FAKE_MEMORY_MAX; i++)
+		t->mem[i] = (uint8_t)(i * 7 + (i >> 8));
+}
+
+static inline struct target fake_target_as_target(struct fake_target *t)
+{
+	struct target target = { &fake_target_ops, t };
+	return target;
+}
+
+/* Queues a stop for the next resume; returns false when the script is full. */
+static inline bool fake_script_stop(struct fake_target *t, const struct target_stop *stop)
+{
+	if (t->nstops >= FAKE_MAX_STOPS)
+		return false;
+	t->stops[t->nstops++] = *stop;
+	return true;
+}
+
+#endif
