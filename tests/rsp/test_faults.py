@@ -57,7 +57,6 @@ time.sleep(60)
 
 def test_a_client_killed_mid_transfer_leaves_the_stub_healthy():
     with kvmsample() as st:
-        before = None
         c = st.client()
         before = c.read(SCRATCH, 16)
         c.close()

@@ -294,6 +294,8 @@ def test_hundreds_of_connections_dropped_mid_packet_leave_the_stub_healthy():
         turned_away = lost = 0
         start = time.monotonic()
         for cycle in range(CYCLES):
+            if cycle == 50:
+                rss_warm = st.rss_kib()  # buffers touched once are not a leak
             # The stub must have let go of the last client first (a reconnect
             # racing the hang-up is test_connections' business).
             assert rsplib.wait_until(lambda: rsplib.stub_idle(st, base_fds), 5), \
@@ -364,11 +366,11 @@ def test_hundreds_of_connections_dropped_mid_packet_leave_the_stub_healthy():
         assert stop.kind == "T" and stop.code == 2, stop
         assert c.reg("eax") & 0xffff != ax, "the guest no longer runs"
         rss_end = st.rss_kib()
-        print("# %d dropped connections in %.1f s; RSS %d KiB at start, %d KiB at end; "
-              "%d fds; final gdb turned away %d, unanswered %d" % (
-                  CYCLES, secs, rss_start, rss_end, rsplib.fd_count(pid), turned_away, lost))
+        print("# %d dropped connections in %.1f s; RSS %d KiB at start, %d KiB after 50 "
+              "cycles, %d KiB at the end; final gdb turned away %d times, unanswered %d" % (
+                  CYCLES, secs, rss_start, rss_warm, rss_end, turned_away, lost))
         assert turned_away == 0 and lost == 0, "the last gdb was not served at once"
-        assert rss_end < rss_start + 4096, "RSS grew from %d to %d KiB" % (rss_start, rss_end)
+        assert rss_end <= rss_warm + 256, "RSS grew from %d to %d KiB" % (rss_warm, rss_end)
         assert st.alive()
 
 
