@@ -134,9 +134,13 @@ void machine_release_page(struct machine *m, uint64_t page);
 /* Applies a changed layout now. */
 int machine_apply_layout(struct machine *m);
 
-/* Whether int3 with KVM_GUESTDBG_USE_SW_BP exits to us on this host
- * (VMX/SVM do; software backends may not). Runs a throwaway VM. */
-bool machine_probe_int3_traps(const struct machine *m);
+/* What the host's KVM does with debug features, found by running a few
+ * instructions on a throwaway VM (about a millisecond). */
+struct host_caps {
+	bool int3_traps;     /* int3 + KVM_GUESTDBG_USE_SW_BP exits (VMX/SVM) */
+	bool dr_watch_fires; /* a DR7 write watchpoint exits (not every host) */
+};
+void machine_probe_host(const struct machine *m, struct host_caps *caps);
 
 /* Guest-physical range check written so it cannot overflow. */
 static inline bool machine_ram_contains(const struct machine *m, uint64_t addr,

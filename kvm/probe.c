@@ -1,11 +1,14 @@
-/* kvm/probe.c — what this host's KVM does with int3, found at start-up by
- * running two instructions on a throwaway VM.
+/* kvm/probe.c — what this host's KVM does with int3 and with debug-register
+ * data watchpoints, found at start-up by running two instructions at a time
+ * on a throwaway VM.
  *
  * On VMX and SVM, int3 with KVM_GUESTDBG_USE_SW_BP ends KVM_RUN with
- * KVM_EXIT_DEBUG (exception 3). Software backends may instead deliver it
- * to the guest or fail to emulate it. The probe guest is real mode:
- * `int3` at 0x1000 whose IVT vector leads to the `hlt` at 0x1001, so every
- * outcome ends at once. */
+ * KVM_EXIT_DEBUG (exception 3), and a DR7 write watchpoint fires after the
+ * write. Software backends may deliver int3 to the guest, fail to emulate
+ * it, or never fire data watchpoints. Each probe guest is real mode at
+ * 0x1000 and every outcome ends at the `hlt` right after the probed
+ * instruction (int3's IVT vector points there too), so a probe cannot run
+ * away. */
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,70 +17,120 @@
 
 #include "kvm/machine.h"
 
-#define PROBE_RAM 0x2000
+#define PROBE_RAM 0x3000
+#define PROBE_CODE 0x1000
+#define PROBE_DATA 0x2000
 
-static bool run_probe(int vm_fd, int vcpu_fd, struct kvm_run *run)
+struct probe_vm {
+	int vm_fd, vcpu_fd;
+	uint8_t *ram;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+static void probe_close(struct probe_vm *p)
+{
+	if (p->run && p->run != MAP_FAILED)
+		munmap(p->run, p->run_size);
+	if (p->vcpu_fd >= 0)
+		close(p->vcpu_fd);
+	if (p->vm_fd >= 0)
+		close(p->vm_fd);
+	if (p->ram && p->ram != MAP_FAILED)
+		munmap(p->ram, PROBE_RAM);
+}
+
+static bool probe_open(const struct machine *m, struct probe_vm *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->vcpu_fd = -1;
+	p->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
+	p->ram = mmap(NULL, PROBE_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int run_size = ioctl(m->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (p->vm_fd < 0 || p->ram == MAP_FAILED || run_size <= 0)
+		return false;
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = PROBE_RAM,
+		.userspace_addr = (uint64_t)(uintptr_t)p->ram,
+	};
+	if (ioctl(p->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return false;
+	p->vcpu_fd = ioctl(p->vm_fd, KVM_CREATE_VCPU, 0);
+	if (p->vcpu_fd < 0)
+		return false;
+	p->run_size = (size_t)run_size;
+	p->run = mmap(NULL, p->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, p->vcpu_fd, 0);
+	return p->run != MAP_FAILED;
+}
+
+/* Runs `code` (followed by hlt) at 0x1000 in real mode with `debug`; true
+ * if KVM_RUN ended with KVM_EXIT_DEBUG, the exception in *exception. */
+static bool probe_run(struct probe_vm *p, const uint8_t *code, size_t len,
+		      const struct kvm_guest_debug *debug, uint32_t *exception)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
-	struct kvm_guest_debug debug;
 
-	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+	memset(p->ram, 0, PROBE_RAM);
+	/* IVT vector 3 (offset 0x0c) -> 0000:(the hlt after the code). */
+	uint16_t after = (uint16_t)(PROBE_CODE + len);
+	memcpy(p->ram + 0x0c, &after, sizeof(after));
+	memcpy(p->ram + PROBE_CODE, code, len);
+	p->ram[PROBE_CODE + len] = 0xf4;
+	if (ioctl(p->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return false;
 	sregs.cs.base = 0;
 	sregs.cs.selector = 0;
-	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+	sregs.ds.base = 0;
+	sregs.ds.selector = 0;
+	if (ioctl(p->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
 		return false;
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = 0x1000;
+	regs.rip = PROBE_CODE;
 	regs.rflags = 0x2;
 	regs.rsp = 0x800;
-	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
+	if (ioctl(p->vcpu_fd, KVM_SET_REGS, &regs) < 0 ||
+	    ioctl(p->vcpu_fd, KVM_SET_GUEST_DEBUG, debug) < 0 ||
+	    ioctl(p->vcpu_fd, KVM_RUN, 0) < 0)
 		return false;
-	memset(&debug, 0, sizeof(debug));
-	debug.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
-	if (ioctl(vcpu_fd, KVM_SET_GUEST_DEBUG, &debug) < 0)
-		return false;
-	(void)vm_fd;
-	if (ioctl(vcpu_fd, KVM_RUN, 0) < 0)
-		return false;
-	return run->exit_reason == KVM_EXIT_DEBUG && run->debug.arch.exception == 3;
+	*exception = p->run->debug.arch.exception;
+	return p->run->exit_reason == KVM_EXIT_DEBUG;
 }
 
-bool machine_probe_int3_traps(const struct machine *m)
+static bool probe_int3(struct probe_vm *p)
 {
-	bool traps = false;
-	int vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm_fd < 0)
-		return false;
-	uint8_t *ram = mmap(NULL, PROBE_RAM, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ram == MAP_FAILED) {
-		close(vm_fd);
-		return false;
-	}
-	/* IVT entry 3 (offset 0x0c): 0000:1001, the hlt after the int3. */
-	ram[0x0c] = 0x01;
-	ram[0x0d] = 0x10;
-	ram[0x1000] = 0xcc;
-	ram[0x1001] = 0xf4;
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = PROBE_RAM,
-		.userspace_addr = (uint64_t)(uintptr_t)ram,
+	static const uint8_t int3[] = { 0xcc };
+	struct kvm_guest_debug debug = {
+		.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP,
 	};
-	int vcpu_fd = -1;
-	struct kvm_run *run = MAP_FAILED;
-	int run_size = ioctl(m->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) == 0 &&
-	    (vcpu_fd = ioctl(vm_fd, KVM_CREATE_VCPU, 0)) >= 0 && run_size > 0 &&
-	    (run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd,
-			0)) != MAP_FAILED)
-		traps = run_probe(vm_fd, vcpu_fd, run);
-	if (run != MAP_FAILED)
-		munmap(run, (size_t)run_size);
-	if (vcpu_fd >= 0)
-		close(vcpu_fd);
-	close(vm_fd);
-	munmap(ram, PROBE_RAM);
-	return traps;
+	uint32_t exception = 0;
+	return probe_run(p, int3, sizeof(int3), &debug, &exception) && exception == 3;
+}
+
+static bool probe_dr_write_watch(struct probe_vm *p)
+{
+	/* mov %al, (0x2000) */
+	static const uint8_t store[] = { 0xa2, PROBE_DATA & 0xff, PROBE_DATA >> 8 };
+	struct kvm_guest_debug debug = {
+		.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
+	};
+	uint32_t exception = 0;
+
+	debug.arch.debugreg[0] = PROBE_DATA;
+	/* DR7: G0, R/W0 = 01 (write), LEN0 = 00 (one byte). */
+	debug.arch.debugreg[7] = (1ULL << 1) | (1ULL << 16);
+	return probe_run(p, store, sizeof(store), &debug, &exception) && exception == 1 &&
+	       (p->run->debug.arch.dr6 & 1);
+}
+
+void machine_probe_host(const struct machine *m, struct host_caps *caps)
+{
+	struct probe_vm p;
+
+	memset(caps, 0, sizeof(*caps));
+	if (probe_open(m, &p)) {
+		caps->int3_traps = probe_int3(&p);
+		caps->dr_watch_fires = probe_dr_write_watch(&p);
+	}
+	probe_close(&p);
 }

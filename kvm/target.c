@@ -379,7 +379,7 @@ static int remove_sw(struct kvm_target *kt, uint64_t addr)
 		return 0;
 	}
 	for (int i = 0; i < 4; i++)
-		if (kt->hw_used[i] && kt->hw_for_sw[i] && kt->hw_addr[i] == addr)
+		if (kt->hw_used[i] && !kt->hw_watch[i] && kt->hw_for_sw[i] && kt->hw_addr[i] == addr)
 			kt->hw_used[i] = false;
 	return 0; /* gdb removes what it thinks is there; not an error */
 }
@@ -389,7 +389,8 @@ static int insert_hw_slot(struct kvm_target *kt, uint64_t addr, bool for_sw)
 	int free_slot = -1;
 
 	for (int i = 0; i < 4; i++) {
-		if (kt->hw_used[i] && kt->hw_addr[i] == addr && kt->hw_for_sw[i] == for_sw)
+		if (kt->hw_used[i] && !kt->hw_watch[i] && kt->hw_addr[i] == addr &&
+		    kt->hw_for_sw[i] == for_sw)
 			return 0;
 		if (!kt->hw_used[i] && free_slot < 0)
 			free_slot = i;
@@ -397,6 +398,7 @@ static int insert_hw_slot(struct kvm_target *kt, uint64_t addr, bool for_sw)
 	if (free_slot < 0)
 		return -ENOSPC;
 	kt->hw_used[free_slot] = true;
+	kt->hw_watch[free_slot] = 0;
 	kt->hw_for_sw[free_slot] = for_sw;
 	kt->hw_addr[free_slot] = addr;
 	return 0;
@@ -410,15 +412,54 @@ static int insert_hw(struct kvm_target *kt, uint64_t addr)
 static int remove_hw(struct kvm_target *kt, uint64_t addr)
 {
 	for (int i = 0; i < 4; i++)
-		if (kt->hw_used[i] && !kt->hw_for_sw[i] && kt->hw_addr[i] == addr)
+		if (kt->hw_used[i] && !kt->hw_watch[i] && !kt->hw_for_sw[i] && kt->hw_addr[i] == addr)
 			kt->hw_used[i] = false;
 	return 0;
+}
+
+/* A write or access watchpoint in a debug register, on hosts where the
+ * start-up probe saw data breakpoints fire: length 1, 2, 4 or 8, aligned
+ * (SDM: DR7 LEN encodings 00, 01, 11, 10). Returns -ENOSPC when it cannot. */
+static int insert_watch_dr(struct kvm_target *kt, enum target_point kind, uint64_t addr,
+			   uint64_t len)
+{
+	if (!kt->dr_watch_fires || kind == TARGET_POINT_READ ||
+	    (len != 1 && len != 2 && len != 4 && len != 8) || addr % len)
+		return -ENOSPC;
+	for (int i = 0; i < 4; i++) {
+		if (kt->hw_used[i])
+			continue;
+		kt->hw_used[i] = true;
+		kt->hw_for_sw[i] = false;
+		kt->hw_watch[i] = (uint8_t)kind;
+		kt->hw_len[i] = (uint8_t)len;
+		kt->hw_addr[i] = addr;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static bool remove_watch_dr(struct kvm_target *kt, enum target_point kind, uint64_t addr,
+			    uint64_t len)
+{
+	for (int i = 0; i < 4; i++) {
+		if (kt->hw_used[i] && kt->hw_watch[i] == kind && kt->hw_addr[i] == addr &&
+		    kt->hw_len[i] == len) {
+			kt->hw_used[i] = false;
+			kt->hw_watch[i] = 0;
+			return true;
+		}
+	}
+	return false;
 }
 
 static int insert_watch(struct kvm_target *kt, enum target_point kind, uint64_t addr,
 			uint64_t len)
 {
 	struct watchpoint w = { .kind = kind, .addr = addr, .len = len };
+
+	if (insert_watch_dr(kt, kind, addr, len) == 0)
+		return 0;
 
 	if (len == 0 || len > KVM_TARGET_MAX_WATCH_LEN || addr + (len - 1) < addr)
 		return -EINVAL;
@@ -445,6 +486,8 @@ static int insert_watch(struct kvm_target *kt, enum target_point kind, uint64_t 
 static int remove_watch(struct kvm_target *kt, enum target_point kind, uint64_t addr,
 			uint64_t len)
 {
+	if (remove_watch_dr(kt, kind, addr, len))
+		return 0;
 	for (size_t i = 0; i < kt->nwatch; i++) {
 		if (kt->watch[i].kind == kind && kt->watch[i].addr == addr &&
 		    kt->watch[i].len == len) {
@@ -623,15 +666,22 @@ static int apply_debug(struct kvm_target *kt, bool stepping)
 
 	if (kt->bp_opcode == INT3_OPCODE)
 		control |= KVM_GUESTDBG_USE_SW_BP;
-	if (stepping) {
+	if (stepping)
 		control |= KVM_GUESTDBG_SINGLESTEP;
-	} else {
-		for (int i = 0; i < 4; i++)
-			if (kt->hw_used[i])
-				dr7 |= DR7_GLOBAL_ENABLE(i);
-		if (dr7)
-			control |= KVM_GUESTDBG_USE_HW_BP;
+	/* Execution breakpoints stay off for a step (it starts on one);
+	 * data watchpoints stay on, so a stepped write is still seen. */
+	for (int i = 0; i < 4; i++) {
+		if (!kt->hw_used[i] || (stepping && !kt->hw_watch[i]))
+			continue;
+		dr7 |= DR7_GLOBAL_ENABLE(i);
+		if (kt->hw_watch[i]) {
+			static const uint8_t len_bits[9] = { [1] = 0, [2] = 1, [4] = 3, [8] = 2 };
+			uint64_t rw = kt->hw_watch[i] == TARGET_POINT_WRITE ? 1 : 3;
+			dr7 |= (rw | (uint64_t)len_bits[kt->hw_len[i]] << 2) << (16 + 4 * i);
+		}
 	}
+	if (dr7)
+		control |= KVM_GUESTDBG_USE_HW_BP;
 	return machine_set_debug(kt->m, control, kt->hw_addr, dr7);
 }
 
@@ -679,9 +729,18 @@ static void handle_debug(struct kvm_target *kt, struct target_stop *stop, bool s
 			 (unsigned long long)at);
 		return;
 	}
+	for (int i = 0; i < 4; i++) {
+		if (kt->hw_used[i] && kt->hw_watch[i] && (dr6 & (1ULL << i))) {
+			stop->reason = kt->hw_watch[i] == TARGET_POINT_WRITE ? TARGET_STOP_WATCH
+									    : TARGET_STOP_AWATCH;
+			stop->addr = kt->hw_addr[i];
+			return;
+		}
+	}
 	if (!stepping) {
 		for (int i = 0; i < 4; i++) {
-			if (kt->hw_used[i] && ((dr6 & (1ULL << i)) || kt->hw_addr[i] == pc)) {
+			if (kt->hw_used[i] && !kt->hw_watch[i] &&
+			    ((dr6 & (1ULL << i)) || kt->hw_addr[i] == pc)) {
 				stop->reason = kt->hw_for_sw[i] ? TARGET_STOP_SWBREAK
 								: TARGET_STOP_HWBREAK;
 				stop->addr = kt->hw_addr[i];
@@ -909,7 +968,7 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 static int hw_at(const struct kvm_target *kt, uint64_t pc)
 {
 	for (int i = 0; i < 4; i++)
-		if (kt->hw_used[i] && kt->hw_addr[i] == pc)
+		if (kt->hw_used[i] && !kt->hw_watch[i] && kt->hw_addr[i] == pc)
 			return kt->hw_for_sw[i] ? 2 : 1;
 	return 0;
 }
@@ -975,11 +1034,12 @@ static const struct target_ops kvm_target_ops = {
 	.resume = kt_resume,
 };
 
-void kvm_target_init(struct kvm_target *kt, struct machine *m, bool int3_traps)
+void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps)
 {
 	memset(kt, 0, sizeof(*kt));
 	kt->m = m;
-	kt->bp_opcode = int3_traps ? INT3_OPCODE : HLT_OPCODE;
+	kt->bp_opcode = caps->int3_traps ? INT3_OPCODE : HLT_OPCODE;
+	kt->dr_watch_fires = caps->dr_watch_fires;
 }
 
 void kvm_target_destroy(struct kvm_target *kt)

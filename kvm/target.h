@@ -37,6 +37,9 @@ struct kvm_target {
 	size_t nwatch, watch_cap;
 	bool hw_used[4];
 	bool hw_for_sw[4]; /* a Z0 whose address was not mapped */
+	uint8_t hw_watch[4]; /* 0, or the TARGET_POINT_ kind of a data watch */
+	uint8_t hw_len[4];
+	bool dr_watch_fires; /* the start-up probe saw a DR7 data watch fire */
 	uint64_t hw_addr[4];
 	/* The software breakpoint byte: hlt (0xf4) everywhere, or int3 (0xcc)
 	 * where a start-up probe showed KVM_GUESTDBG_USE_SW_BP traps it. */
@@ -50,7 +53,7 @@ struct kvm_target {
 	uint64_t watch_addr;
 };
 
-void kvm_target_init(struct kvm_target *kt, struct machine *m, bool int3_traps);
+void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps);
 void kvm_target_destroy(struct kvm_target *kt);
 struct target kvm_target_as_target(struct kvm_target *kt);
 

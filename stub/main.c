@@ -166,7 +166,15 @@ int main(int argc, char **argv)
 		return EXIT_BAD_IMAGE;
 	}
 
-	kvm_target_init(&kt, &machine, !opts.no_gdb && machine_probe_int3_traps(&machine));
+	struct host_caps caps = { 0 };
+	if (!opts.no_gdb) {
+		machine_probe_host(&machine, &caps);
+		fprintf(stderr, "kvmstub: software breakpoints use %s; watchpoints use %s\n",
+			caps.int3_traps ? "int3 (this host traps it)" : "hlt (int3 does not trap here)",
+			caps.dr_watch_fires ? "debug registers, then memory slots"
+					    : "memory slots (debug-register data watchpoints do not fire here)");
+	}
+	kvm_target_init(&kt, &machine, &caps);
 	struct target target = kvm_target_as_target(&kt);
 	int rc = apply_initial_registers(target, &opts);
 	if (!rc)

@@ -294,8 +294,10 @@ def test_hundreds_of_connections_dropped_mid_packet_leave_the_stub_healthy():
         turned_away = lost = 0
         start = time.monotonic()
         for cycle in range(CYCLES):
-            if cycle == 50:
-                rss_warm = st.rss_kib()  # buffers touched once are not a leak
+            if cycle == CYCLES // 2:
+                # Buffers touched once are not a leak: RSS levels off by
+                # cycle 250 (measured over 2000 cycles); compare from here.
+                rss_warm = st.rss_kib()
             # The stub must have let go of the last client first (a reconnect
             # racing the hang-up is test_connections' business).
             assert rsplib.wait_until(lambda: rsplib.stub_idle(st, base_fds), 5), \
@@ -325,9 +327,7 @@ def test_hundreds_of_connections_dropped_mid_packet_leave_the_stub_healthy():
                     c = rsplib.RspClient(s)
                     c.start_noack()
                     c.send("vCont;c")
-                    # A hang-up right behind the continue is lost today:
-                    # test_connections has that case on its own.
-                    time.sleep(0.005)
+                    time.sleep(rng.choice((0, 0, 0.001, 0.005)))
                     if rng.randrange(2):
                         c.interrupt()
                 else:
@@ -366,9 +366,9 @@ def test_hundreds_of_connections_dropped_mid_packet_leave_the_stub_healthy():
         assert stop.kind == "T" and stop.code == 2, stop
         assert c.reg("eax") & 0xffff != ax, "the guest no longer runs"
         rss_end = st.rss_kib()
-        print("# %d dropped connections in %.1f s; RSS %d KiB at start, %d KiB after 50 "
+        print("# %d dropped connections in %.1f s; RSS %d KiB at start, %d KiB after %d "
               "cycles, %d KiB at the end; final gdb turned away %d times, unanswered %d" % (
-                  CYCLES, secs, rss_start, rss_warm, rss_end, turned_away, lost))
+                  CYCLES, secs, rss_start, rss_warm, CYCLES // 2, rss_end, turned_away, lost))
         assert turned_away == 0 and lost == 0, "the last gdb was not served at once"
         assert rss_end <= rss_warm + 256, "RSS grew from %d to %d KiB" % (rss_warm, rss_end)
         assert st.alive()
