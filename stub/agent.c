@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "stub/regs.h"
+#include "stub/hex.h"
 
 /* Opcode numbers as gdb's ax.def assigns them. Only the ones this
  * interpreter executes are named; every other byte (float, ref_float and
@@ -386,17 +387,6 @@ enum agent_result agent_eval(const struct agent_expr *expr, const struct target 
 	return AGENT_UNKNOWN;
 }
 
-static int agent_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int agent_parse_hex(struct agent_expr *expr, const char *hex, size_t hex_len,
 		    size_t byte_len)
 {
@@ -408,11 +398,11 @@ int agent_parse_hex(struct agent_expr *expr, const char *hex, size_t hex_len,
 	/* Validate before writing, so a rejected condition leaves *expr as
 	 * it was. */
 	for (size_t i = 0; i < hex_len; i++)
-		if (agent_hex_digit(hex[i]) < 0)
+		if (hex_digit_value(hex[i]) < 0)
 			return -EINVAL;
 	for (size_t i = 0; i < byte_len; i++)
-		expr->code[i] = (uint8_t)(agent_hex_digit(hex[2 * i]) << 4 |
-					  agent_hex_digit(hex[2 * i + 1]));
+		expr->code[i] = (uint8_t)(hex_digit_value(hex[2 * i]) << 4 |
+					  hex_digit_value(hex[2 * i + 1]));
 	expr->len = byte_len;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "stub/target.h"
+#include "stub/hex.h"
 
 #define DEFAULT_GDB_HOST "127.0.0.1"
 #define DEFAULT_GDB_PORT 1234
@@ -147,17 +148,6 @@ static void format_error(char *err, size_t err_size, const char *fmt, ...)
 static bool is_decimal_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hex_digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Reads a leading decimal or 0x-hex number from text into *value and sets

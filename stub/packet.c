@@ -24,6 +24,7 @@
  *   '*') and reports RSP_EVENT_TOO_LONG once the two checksum digits arrive.
  */
 #include "stub/packet.h"
+#include "stub/hex.h"
 
 #include <string.h>
 
@@ -64,17 +65,6 @@ void rsp_decoder_init(struct rsp_decoder *d)
 	d->overflow = 0;
 	d->len = 0;
 	d->payload[0] = 0;
-}
-
-static int hex_digit_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static void start_packet(struct rsp_decoder *d)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "stub/regs.h"
+#include "stub/hex.h"
 
 #define GDB_SIGNAL_INT 2
 #define GDB_SIGNAL_TRAP 5
@@ -91,17 +92,6 @@ static enum rsp_action reply_empty(struct rsp_session *s)
 
 /* ---- parsing ---- */
 
-static int hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A hex number at *p (before end); refuses no digits and values that do
  * not fit in 64 bits. */
 static bool parse_hex(const uint8_t **p, const uint8_t *end, uint64_t *out)
@@ -110,10 +100,10 @@ static bool parse_hex(const uint8_t **p, const uint8_t *end, uint64_t *out)
 	const uint8_t *q = *p;
 	int d;
 
-	while (q < end && *q == '0' && q + 1 < end && hex_value(q[1]) >= 0)
+	while (q < end && *q == '0' && q + 1 < end && hex_digit_value(q[1]) >= 0)
 		q++; /* leading zeros do not count toward the 16 digits */
 	const uint8_t *digits = q;
-	while (q < end && (d = hex_value(*q)) >= 0) {
+	while (q < end && (d = hex_digit_value(*q)) >= 0) {
 		if (q - digits >= 16)
 			return false;
 		v = (v << 4) | (uint64_t)d;
@@ -140,7 +130,7 @@ static bool parse_hex_bytes(const uint8_t *hex, size_t hex_len, uint8_t *out, si
 	if (hex_len != 2 * n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		out[i] = (uint8_t)(hi << 4 | lo);
