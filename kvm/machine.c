@@ -417,27 +417,30 @@ int machine_enter(struct machine *m, bool immediate)
 	return 0;
 }
 
-void machine_want_page(struct machine *m, uint64_t page, enum page_access access)
+/* A page whose want or release changed since the layout was applied. */
+static void note_changed_page(struct machine *m, uint64_t page)
 {
-	if (page >= m->npages)
-		return;
-	if (access > m->page_want[page])
-		m->page_want[page] = (uint8_t)access;
+	if (m->nchanged < MACHINE_MAX_CHANGED_PAGES)
+		m->changed_pages[m->nchanged++] = page;
+	else
+		m->changes_overflowed = true;
 	m->layout_dirty = true;
 }
 
-void machine_clear_page_wants(struct machine *m)
+void machine_set_page_want(struct machine *m, uint64_t page, enum page_access access)
 {
-	memset(m->page_want, 0, m->npages);
-	m->layout_dirty = true;
+	if (page >= m->npages || m->page_want[page] == access)
+		return;
+	m->page_want[page] = (uint8_t)access;
+	note_changed_page(m, page);
 }
 
 void machine_release_page(struct machine *m, uint64_t page)
 {
-	if (page >= m->npages)
+	if (page >= m->npages || m->page_release[page])
 		return;
 	m->page_release[page] = 1;
-	m->layout_dirty = true;
+	note_changed_page(m, page);
 }
 
 /* What a page will be: what is wanted, except that a write trap nobody
@@ -477,8 +480,31 @@ static bool slot_in(const struct machine_slot *s, const struct machine_slot *lis
 	return false;
 }
 
+/* Whether the pages that changed still look to the guest as they do now
+ * (a breakpoint removed and put back: gdb's every stop): then the slots
+ * stay as they are, without a walk over every page. */
+static bool layout_unchanged(struct machine *m)
+{
+	if (m->changes_overflowed)
+		return false;
+	for (unsigned i = 0; i < m->nchanged; i++) {
+		uint64_t page = m->changed_pages[i];
+		if (effective_access(m, page) != m->page_now[page])
+			return false;
+	}
+	return true;
+}
+
 int machine_apply_layout(struct machine *m)
 {
+	if (m->nslots && layout_unchanged(m)) {
+		m->nchanged = 0;
+		m->layout_dirty = false;
+		return 0;
+	}
+	m->nchanged = 0;
+	m->changes_overflowed = false;
+
 	static const uint32_t flags_of[] = { 0, KVM_MEM_READONLY };
 	struct machine_slot want[MACHINE_MAX_SLOTS];
 	unsigned nwant = 0;

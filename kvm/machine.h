@@ -20,6 +20,7 @@
  * TSS on older VMX hosts (just below 4 GiB) is never guest RAM. */
 #define MACHINE_MAX_RAM (3ULL << 30)
 #define MACHINE_MAX_SLOTS 512
+#define MACHINE_MAX_CHANGED_PAGES 64
 
 enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG };
 
@@ -71,6 +72,9 @@ struct machine {
 	uint8_t *page_now;
 	uint8_t *page_release; /* a sticky write trap the guest wrote through */
 	bool layout_dirty;
+	unsigned nchanged;
+	bool changes_overflowed;
+	uint64_t changed_pages[MACHINE_MAX_CHANGED_PAGES];
 	unsigned nslots;
 	struct machine_slot slots[MACHINE_MAX_SLOTS];
 
@@ -126,9 +130,9 @@ int machine_enter(struct machine *m, bool immediate);
 /* Hands queued (coalesced) output to the devices; returns 0 or -EPIPE. */
 int machine_drain_output(struct machine *m);
 
-/* Page access for the slot layout; applied at the next machine_enter. */
-void machine_want_page(struct machine *m, uint64_t page, enum page_access access);
-void machine_clear_page_wants(struct machine *m);
+/* What a page should be in the slot layout; applied at the next
+ * machine_enter. */
+void machine_set_page_want(struct machine *m, uint64_t page, enum page_access access);
 /* A guest write landed on a sticky write-trapped page nobody needs. */
 void machine_release_page(struct machine *m, uint64_t page);
 /* Applies a changed layout now. */

@@ -307,13 +307,39 @@ static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len)
 
 /* ---- breakpoints and watchpoints ---- */
 
+static void want_trap(struct kvm_target *kt, uint64_t page, enum page_access access)
+{
+	for (size_t i = 0; i < kt->ntraps; i++) {
+		if (kt->traps[i].page == page) {
+			if (access > kt->traps[i].access)
+				kt->traps[i].access = (uint8_t)access;
+			return;
+		}
+	}
+	if (kt->ntraps < kt->traps_cap)
+		kt->traps[kt->ntraps++] = (struct trap_page){ page, (uint8_t)access };
+}
+
+/* The pages breakpoints and watchpoints need trapped. Pages no longer
+ * needed are handed back first; the machine notices when nothing really
+ * changed and leaves its slots alone. */
 static void update_page_traps(struct kvm_target *kt)
 {
 	struct machine *m = kt->m;
+	size_t need = kt->nsw + 2 * kt->nwatch;
 
-	machine_clear_page_wants(m);
+	for (size_t i = 0; i < kt->ntraps; i++)
+		machine_set_page_want(m, kt->traps[i].page, PAGE_RW);
+	kt->ntraps = 0;
+	if (need > kt->traps_cap) {
+		struct trap_page *grown = realloc(kt->traps, need * sizeof(*grown));
+		if (grown) {
+			kt->traps = grown;
+			kt->traps_cap = need;
+		}
+	}
 	for (size_t i = 0; i < kt->nsw; i++)
-		machine_want_page(m, kt->sw[i].phys / MACHINE_PAGE_SIZE, PAGE_WRITE_TRAP);
+		want_trap(kt, kt->sw[i].phys / MACHINE_PAGE_SIZE, PAGE_WRITE_TRAP);
 	for (size_t i = 0; i < kt->nwatch; i++) {
 		const struct watchpoint *w = &kt->watch[i];
 		enum page_access a = w->kind == TARGET_POINT_WRITE ? PAGE_WRITE_TRAP
@@ -322,9 +348,11 @@ static void update_page_traps(struct kvm_target *kt)
 			uint64_t first = w->phys[p] / MACHINE_PAGE_SIZE;
 			uint64_t last = (w->phys[p] + w->plen[p] - 1) / MACHINE_PAGE_SIZE;
 			for (uint64_t page = first; page <= last; page++)
-				machine_want_page(m, page, a);
+				want_trap(kt, page, a);
 		}
 	}
+	for (size_t i = 0; i < kt->ntraps; i++)
+		machine_set_page_want(m, kt->traps[i].page, kt->traps[i].access);
 }
 
 static int grow(void **array, size_t *cap, size_t n, size_t elem)
@@ -1046,6 +1074,8 @@ void kvm_target_destroy(struct kvm_target *kt)
 {
 	free(kt->sw);
 	free(kt->watch);
+	free(kt->traps);
+	kt->traps = NULL;
 	kt->sw = NULL;
 	kt->watch = NULL;
 }

@@ -29,12 +29,20 @@ struct watchpoint {
 
 #define KVM_TARGET_MAX_WATCH_LEN 4096
 
+struct trap_page {
+	uint64_t page;
+	uint8_t access; /* enum page_access */
+};
+
 struct kvm_target {
 	struct machine *m;
 	struct sw_breakpoint *sw;
 	size_t nsw, sw_cap;
 	struct watchpoint *watch;
 	size_t nwatch, watch_cap;
+	/* The pages they trap, as last given to the machine. */
+	struct trap_page *traps;
+	size_t ntraps, traps_cap;
 	bool hw_used[4];
 	bool hw_for_sw[4]; /* a Z0 whose address was not mapped */
 	uint8_t hw_watch[4]; /* 0, or the TARGET_POINT_ kind of a data watch */

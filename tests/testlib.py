@@ -88,6 +88,8 @@ class Stub:
             s.connect(self.unix)
         else:
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            # As gdb does: no Nagle delay between an ack and the next packet.
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.settimeout(10)
         return s
 
@@ -162,19 +164,24 @@ class Client:
         b, self.buf = self.buf[:1], self.buf[1:]
         return b
 
+    def _fill(self):
+        chunk = self.sock.recv(262144)
+        if not chunk:
+            raise EOFError("connection closed by kvmstub")
+        self.buf += chunk
+
     def recv(self):
         """Returns the next packet's payload (bytes), unescaped, RLE expanded."""
         while True:
-            b = self._read_byte()
-            if b == b"$":
-                break
-        raw = b""
-        while True:
-            b = self._read_byte()
-            if b == b"#":
-                break
-            raw += b
-        csum = self._read_byte() + self._read_byte()
+            start = self.buf.find(b"$")
+            if start >= 0:
+                end = self.buf.find(b"#", start)
+                if end >= 0 and len(self.buf) >= end + 3:
+                    break
+            self._fill()
+        raw = self.buf[start + 1:end]
+        csum = self.buf[end + 1:end + 3]
+        self.buf = self.buf[end + 3:]
         assert int(csum, 16) == checksum(raw), "bad checksum from stub"
         if not self.noack:
             self.send_raw(b"+")
@@ -197,6 +204,8 @@ class Client:
 
 
 def decode_payload(raw):
+    if b"}" not in raw and b"*" not in raw:
+        return bytes(raw)
     out = bytearray()
     i = 0
     while i < len(raw):
