@@ -14,6 +14,7 @@ Standard library only. `make bench` runs it; `--quick` for a short try,
 `--only WORD` for one family of measures. Not part of `make test`.
 """
 import argparse
+import binascii
 import os
 import re
 import shutil
@@ -140,17 +141,23 @@ class Client:
 
     def recv(self):
         buf = self.buf
+        start = buf.find(b"$")
+        scanned = max(start, 0)
         while True:
-            start = buf.find(b"$")
             if start >= 0:
-                hash_at = buf.find(b"#", start)
+                hash_at = buf.find(b"#", scanned)
                 if hash_at >= 0 and len(buf) >= hash_at + 3:
                     break
-            chunk = self.sock.recv(262144)
+                scanned = len(buf)   # a long reply: scan only what comes next
+            chunk = self.sock.recv(1 << 20)
             if not chunk:
                 raise BenchError("connection closed by the stub")
             buf += chunk
-        raw = bytes(buf[start + 1:hash_at])
+            if start < 0:
+                start = buf.find(b"$")
+                scanned = max(start, 0)
+        with memoryview(buf) as view:
+            raw = bytes(view[start + 1:hash_at])
         if len(raw) <= CHECKSUM_LIMIT and int(buf[hash_at + 1:hash_at + 3], 16) != checksum(raw):
             raise BenchError("bad checksum from the stub")
         del buf[:hash_at + 3]
@@ -419,7 +426,7 @@ def measure_step_g_m(kind, build, guest, qemu, n):
             # A shorter reply is allowed; gdb asks again for the rest.
             if not reply or len(reply) > 2 * want_len or len(reply) % 2 or reply[:1] == b"E":
                 raise BenchError("m%x,%x replied %r" % (addr, want_len, reply[:20]))
-            data += bytes.fromhex(reply.decode())
+            data += binascii.unhexlify(reply)
             addr += len(reply) // 2
         out["mem"] = total / (time.perf_counter() - t0)
         if bytes(data[:len(guest.text_bytes)]) != guest.text_bytes or len(data) != total:
