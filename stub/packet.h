@@ -43,6 +43,9 @@ void rsp_decoder_init(struct rsp_decoder *d);
 size_t rsp_decode(struct rsp_decoder *d, const uint8_t *in, size_t len,
 		  enum rsp_event *event);
 
+/* The modulo-256 sum of len bytes: a packet's checksum. */
+uint8_t rsp_checksum(const uint8_t *p, size_t len);
+
 /* Frames payload as $payload#xx into out, escaping '#', '$', '}' and '*'.
  * Returns the framed length, or 0 if it does not fit in out_size. */
 size_t rsp_encode(uint8_t *out, size_t out_size, const uint8_t *payload,

@@ -46,8 +46,13 @@ struct rsp_session {
 	struct rsp_condition_set *conds;
 	size_t nconds, conds_cap;
 
+	/* The reply is built two bytes into reply_frame, so one that needs
+	 * no escaping (hex: every m and g reply) is framed where it lies:
+	 * "+$" before it, "#xx" after, one send, no copy. */
+	uint8_t *reply;
 	size_t reply_len;
-	uint8_t reply[RSP_MAX_PAYLOAD + 1];
+	bool reply_plain; /* no byte needs escaping */
+	uint8_t reply_frame[2 + RSP_MAX_PAYLOAD + 4];
 	size_t xml_len;
 	char xml[12288];
 };

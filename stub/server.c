@@ -87,8 +87,8 @@ static void drain_pending_sigio(void)
 
 	sigemptyset(&io);
 	sigaddset(&io, SIGIO);
-	while (sigtimedwait(&io, NULL, &zero) == SIGIO)
-		;
+	/* A standard signal is pending once at most: one call takes it. */
+	(void)sigtimedwait(&io, NULL, &zero);
 }
 
 static void outcome_set(struct run_outcome *o, int status, const char *fmt, ...)
@@ -182,6 +182,7 @@ struct server {
 	const struct server_config *config;
 	struct target target;
 	const sigset_t *run_mask;
+	sigset_t stopped_mask; /* run_mask with SIGIO blocked */
 	int listen_fd;
 	int client_fd;
 	struct rsp_decoder decoder;
@@ -352,22 +353,41 @@ static bool send_all(struct server *srv, const uint8_t *buf, size_t len)
 }
 
 /* Frames s->reply (with a leading ack in ack mode) and sends it in one
- * system call. */
+ * system call: in place when it needs no escaping, else through out. */
 static bool send_reply(struct server *srv, bool ack)
 {
+	static const char hex[] = "0123456789abcdef";
 	struct rsp_session *s = &srv->session;
-	size_t at = 0;
+	const uint8_t *frame;
+	size_t at = 0, len;
 
-	if (ack)
-		srv->out[at++] = '+';
-	size_t framed = rsp_encode(srv->out + at, sizeof(srv->out) - at, s->reply, s->reply_len);
-	if (!framed)
-		return false;
-	if (!s->noack) {
-		memcpy(srv->last, srv->out + at, framed);
-		srv->last_len = framed;
+	if (s->reply_plain) {
+		uint8_t *start = s->reply - 2, *end = s->reply + s->reply_len;
+		uint8_t sum = rsp_checksum(s->reply, s->reply_len);
+		start[0] = '+';
+		start[1] = '$';
+		end[0] = '#';
+		end[1] = (uint8_t)hex[sum >> 4];
+		end[2] = (uint8_t)hex[sum & 0xf];
+		frame = ack ? start : start + 1;
+		len = (size_t)(end + 3 - frame);
+		at = ack ? 1 : 0;
+	} else {
+		if (ack)
+			srv->out[at++] = '+';
+		size_t framed = rsp_encode(srv->out + at, sizeof(srv->out) - at, s->reply,
+					   s->reply_len);
+		if (!framed)
+			return false;
+		frame = srv->out;
+		len = at + framed;
 	}
-	if (!send_all(srv, srv->out, at + framed))
+	if (!s->noack) {
+		/* Kept for a '-': only in ack mode, which gdb leaves at once. */
+		memcpy(srv->last, frame + at, len - at);
+		srv->last_len = len - at;
+	}
+	if (!send_all(srv, frame, len))
 		return false;
 	if (s->noack_requested) {
 		s->noack = true;
@@ -386,7 +406,8 @@ static void reply_terminated(struct server *srv, int signo)
 {
 	struct rsp_session *s = &srv->session;
 
-	s->reply_len = (size_t)snprintf((char *)s->reply, sizeof(s->reply), "X%02x",
+	s->reply_plain = true;
+	s->reply_len = (size_t)snprintf((char *)s->reply, RSP_MAX_PAYLOAD, "X%02x",
 					signo == SIGINT ? GDB_SIGNAL_INT : GDB_SIGNAL_TERM);
 	send_reply(srv, false);
 }
@@ -492,7 +513,9 @@ static enum session_end serve_session(struct server *srv, int signal, struct run
 			{ .fd = srv->client_fd, .events = POLLIN | POLLRDHUP },
 			{ .fd = srv->listen_fd, .events = POLLIN },
 		};
-		int r = ppoll(p, 2, NULL, srv->run_mask);
+		/* SIGIO stays blocked here: the sockets are polled anyway, and a
+		 * handler run for every packet would cost two system calls. */
+		int r = ppoll(p, 2, NULL, &srv->stopped_mask);
 		if (r < 0) {
 			if (errno != EINTR)
 				goto out;
@@ -562,7 +585,8 @@ static enum session_end serve_session(struct server *srv, int signal, struct run
 				break;
 			case RSP_EVENT_TOO_LONG:
 				/* Refused whole; the stream stays in sync. */
-				s->reply_len = (size_t)snprintf((char *)s->reply, sizeof(s->reply), "E07");
+				s->reply_plain = true;
+				s->reply_len = (size_t)snprintf((char *)s->reply, RSP_MAX_PAYLOAD, "E07");
 				if (!send_reply(srv, !s->noack))
 					goto out;
 				break;
@@ -613,6 +637,8 @@ int server_run(const struct server_config *config, struct target target,
 	srv->config = config;
 	srv->target = target;
 	srv->run_mask = run_mask;
+	srv->stopped_mask = *run_mask;
+	sigaddset(&srv->stopped_mask, SIGIO);
 	srv->client_fd = -1;
 	err = config->unix_socket ? listen_unix(srv, outcome) : listen_tcp(srv, outcome);
 	if (err) {
