@@ -958,12 +958,15 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 	struct sw_breakpoint *bp = sw_at_linear(kt, linear_pc(m));
 	if (bp)
 		m->ram[bp->phys] = bp->original;
-	int err;
-	do {
-		err = run_guest(kt, true, stop);
-		/* A signal before the instruction ran: run it, report later. */
-	} while (!err && stop->reason == TARGET_STOP_INTERRUPTED &&
-		 machine_regs(m)->rip == start_rip && !width);
+	int err = run_guest(kt, true, stop);
+	if (!err && stop->reason == TARGET_STOP_INTERRUPTED) {
+		/* A signal ended KVM_RUN. If the instruction ran, the step is
+		 * done; if not, the caller hears of the signal (it stays
+		 * pending until taken, so running again here would spin). */
+		const struct kvm_regs *now = machine_regs(m);
+		if (now->rip != start_rip || (count > 1 && (now->rcx & mask) == 0))
+			stop->reason = TARGET_STOP_STEP;
+	}
 	if (bp)
 		m->ram[bp->phys] = kt->bp_opcode;
 	if (err)
@@ -1008,6 +1011,8 @@ static int kt_resume(void *t, const struct target_resume *how, struct target_sto
 	bool was_interrupted = kt->interrupted;
 	int err = 0;
 
+	uint64_t pc_at_start = linear_pc(m);
+
 	memset(stop, 0, sizeof(*stop));
 	kt->interrupted = false;
 	switch (how->kind) {
@@ -1043,8 +1048,11 @@ static int kt_resume(void *t, const struct target_resume *how, struct target_sto
 		break;
 	}
 	}
+	/* Interrupted after the guest moved: it may sit on a breakpoint that
+	 * has not fired yet, so the next resume must not step off it. Not
+	 * moved: whatever was owed (a step off a breakpoint) is still owed. */
 	if (!err && stop->reason == TARGET_STOP_INTERRUPTED)
-		kt->interrupted = true;
+		kt->interrupted = linear_pc(m) != pc_at_start || was_interrupted;
 	return err;
 }
 
