@@ -247,11 +247,4 @@ class InteractiveGdb:
             self.proc.wait()
 
 
-def read_map(name):
-    """build/guests/NAME.map: {symbol: linear address}."""
-    symbols = {}
-    with open(guest(name)) as f:
-        for line in f:
-            addr, sym = line.split()
-            symbols[sym] = int(addr, 16)
-    return symbols
+read_map = testlib.read_map

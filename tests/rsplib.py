@@ -329,13 +329,7 @@ def rle_encode(payload):
 
 # --- guests ------------------------------------------------------------------------------
 
-def read_map(name):
-    symbols = {}
-    with open(guest(name)) as f:
-        for line in f:
-            addr, sym = line.split()
-            symbols[sym] = int(addr, 16)
-    return symbols
+read_map = testlib.read_map
 
 
 def nm(elf):

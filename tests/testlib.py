@@ -25,6 +25,16 @@ def guest(name):
     return path
 
 
+def read_map(name):
+    """build/guests/NAME.map (from the guests' build): {symbol: linear address}."""
+    symbols = {}
+    with open(guest(name)) as f:
+        for line in f:
+            addr, sym = line.split()
+            symbols[sym] = int(addr, 16)
+    return symbols
+
+
 def run(args, timeout=30, stdin=subprocess.DEVNULL, input_bytes=None):
     """Runs kvmstub to its end; returns (status, stdout bytes, stderr bytes)."""
     if input_bytes is not None:

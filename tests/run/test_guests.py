@@ -31,14 +31,7 @@ def check_run(args, want_out, want_status, timeout=30):
     return err
 
 
-def read_map(name):
-    """guests/*.map from the build: {symbol: linear address}."""
-    symbols = {}
-    with open(guest(name)) as f:
-        for line in f:
-            addr, sym = line.split()
-            symbols[sym] = int(addr, 16)
-    return symbols
+read_map = testlib.read_map
 
 
 # --- images as built ---------------------------------------------------------
