@@ -276,8 +276,12 @@ void machine_destroy(struct machine *m)
 struct kvm_regs *machine_regs(struct machine *m)
 {
 	if (!m->regs_valid) {
-		if (ioctl(m->vcpu_fd, KVM_GET_REGS, &m->regs) < 0)
+		/* Callers need a register file either way; the failure is kept
+		 * and the next machine_enter reports it. */
+		if (ioctl(m->vcpu_fd, KVM_GET_REGS, &m->regs) < 0) {
 			memset(&m->regs, 0, sizeof(m->regs));
+			m->failed = IOCTL_FAIL(m, "KVM_GET_REGS");
+		}
 		m->regs_valid = true;
 	}
 	return &m->regs;
@@ -286,8 +290,10 @@ struct kvm_regs *machine_regs(struct machine *m)
 struct kvm_sregs *machine_sregs(struct machine *m)
 {
 	if (!m->sregs_valid) {
-		if (ioctl(m->vcpu_fd, KVM_GET_SREGS, &m->sregs) < 0)
+		if (ioctl(m->vcpu_fd, KVM_GET_SREGS, &m->sregs) < 0) {
 			memset(&m->sregs, 0, sizeof(m->sregs));
+			m->failed = IOCTL_FAIL(m, "KVM_GET_SREGS");
+		}
 		m->sregs_valid = true;
 	}
 	return &m->sregs;
@@ -364,6 +370,9 @@ static int write_back_registers(struct machine *m)
 int machine_enter(struct machine *m, bool immediate)
 {
 	int err;
+
+	if (m->failed)
+		return m->failed;
 
 	if (m->layout_dirty) {
 		err = machine_apply_layout(m);

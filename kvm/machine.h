@@ -87,6 +87,7 @@ struct machine {
 	timer_t flush_timer;
 
 	struct devices devices;
+	int failed; /* a register fetch failed: -errno, reported at the next run */
 	char error[256];
 };
 

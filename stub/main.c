@@ -206,6 +206,8 @@ int main(int argc, char **argv)
 	devices_flush(&machine.devices);
 	if (outcome.message[0])
 		say("%s", outcome.message);
+	if (outcome.status == EXIT_HOST_FAILURE && machine.error[0])
+		say("%s", machine.error); /* which ioctl failed, and how */
 	kvm_target_destroy(&kt);
 	machine_destroy(&machine);
 	return outcome.status;
