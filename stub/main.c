@@ -112,6 +112,10 @@ int main(int argc, char **argv)
 	struct run_outcome outcome = { .status = 0 };
 	sigset_t run_mask;
 
+	if (signals_setup(&run_mask, MACHINE_FLUSH_SIGNAL)) {
+		say("%s", "cannot set up signal handling");
+		return EXIT_HOST_FAILURE;
+	}
 	if (cli_parse(argc, argv, &opts, err, sizeof(err))) {
 		say("%s", err);
 		fprintf(stderr, "usage: kvmstub [OPTIONS] IMAGE (kvmstub --help for more)\n");
@@ -181,8 +185,6 @@ int main(int argc, char **argv)
 	kvm_target_init(&kt, &machine, &caps);
 	struct target target = kvm_target_as_target(&kt);
 	int rc = apply_initial_registers(target, &opts);
-	if (!rc)
-		rc = signals_setup(&run_mask);
 	if (!rc)
 		rc = machine_set_run_sigmask(&machine, &run_mask);
 	if (rc) {

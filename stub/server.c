@@ -42,7 +42,7 @@ static void on_io_signal(int signo)
 	(void)signo; /* its job is done: KVM_RUN or ppoll returned EINTR */
 }
 
-int signals_setup(sigset_t *run_mask)
+int signals_setup(sigset_t *run_mask, int also_blocked)
 {
 	struct sigaction sa;
 	sigset_t block;
@@ -65,8 +65,12 @@ int signals_setup(sigset_t *run_mask)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGIO);
+	if (also_blocked)
+		sigaddset(&block, also_blocked);
 	if (sigprocmask(SIG_BLOCK, &block, run_mask))
 		return -errno;
+	if (also_blocked)
+		sigaddset(run_mask, also_blocked);
 	sigdelset(run_mask, SIGINT);
 	sigdelset(run_mask, SIGTERM);
 	sigdelset(run_mask, SIGIO);

@@ -31,8 +31,10 @@ struct run_outcome {
 
 /* Signals that interrupt the vCPU and waits: block them, install the
  * handlers. *run_mask receives the mask to use while the guest runs
- * (and while waiting for I/O). */
-int signals_setup(sigset_t *run_mask);
+ * (and while waiting for I/O). also_blocked (0 for none) is blocked
+ * everywhere, for the machine to take itself. Called first thing, so a
+ * SIGTERM during start-up is not fatal but ends the run cleanly. */
+int signals_setup(sigset_t *run_mask, int also_blocked);
 /* The SIGINT/SIGTERM that asked us to stop, or 0. */
 int signals_stop_requested(void);
 
