@@ -35,6 +35,24 @@ def read_map(name):
     return symbols
 
 
+def wait_signal_handlers(pid, timeout=30):
+    """Waits until process PID handles SIGINT and SIGTERM itself, so a
+    test's signal reaches kvmstub's handling and not the default action
+    during start-up (slow under sanitizers on a busy host)."""
+    want = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("SigCgt:") and int(line.split()[1], 16) & want == want:
+                        return
+        except FileNotFoundError:
+            raise AssertionError("process %d ended before handling signals" % pid)
+        time.sleep(0.005)
+    raise AssertionError("process %d did not install its signal handlers in %s s" % (pid, timeout))
+
+
 def run(args, timeout=30, stdin=subprocess.DEVNULL, input_bytes=None):
     """Runs kvmstub to its end; returns (status, stdout bytes, stderr bytes)."""
     if input_bytes is not None:

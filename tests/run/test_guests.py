@@ -185,6 +185,7 @@ def read_lines(stream, want, timeout):
 
 
 def stop_with(proc, sig):
+    testlib.wait_signal_handlers(proc.pid)
     proc.send_signal(sig)
     try:
         out, err = proc.communicate(timeout=10)

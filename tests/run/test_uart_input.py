@@ -39,6 +39,7 @@ def test_a_guest_waiting_for_input_still_stops_on_sigterm():
                             stderr=subprocess.PIPE)
     try:
         time.sleep(0.3)
+        testlib.wait_signal_handlers(proc.pid)
         proc.terminate()
         assert proc.wait(timeout=10) == 10
     finally:
