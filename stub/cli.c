@@ -22,10 +22,11 @@
 #define DEFAULT_LOAD_ADDR 0x1000
 
 /* Below 64 KiB there is no room for a real-mode stack, the default load
- * address and long mode's page tables; above 64 GiB is a typo, not a tiny
- * kernel. RAM is mapped in whole 4 KiB pages. */
+ * address and long mode's page tables; above 3 GiB RAM would reach the
+ * area below 4 GiB that KVM keeps for itself (kvm/machine.h). RAM is mapped
+ * in whole 4 KiB pages. */
 #define MIN_MEM_SIZE (UINT64_C(64) << 10)
-#define MAX_MEM_SIZE (UINT64_C(64) << 30)
+#define MAX_MEM_SIZE (UINT64_C(3) << 30)
 #define MEM_GRANULE 4096
 
 enum cli_option_id {
@@ -105,7 +106,7 @@ static const char cli_usage_text[] =
 	"  --version            print the version and exit\n"
 	"\n"
 	"ADDR for --gdb is PORT, HOST:PORT, [IPV6]:PORT or unix:PATH. SIZE is\n"
-	"bytes or a number with K, M or G (binary units), 64K..64G, a multiple\n"
+	"bytes or a number with K, M or G (binary units), 64K..3G, a multiple\n"
 	"of 4K. Other numbers are decimal or 0x hex. Registers: rax rbx rcx rdx\n"
 	"rsi rdi rbp rsp r8..r15 rip rflags; eax..edi, esp, ebp, eip and eflags\n"
 	"set the same registers. The default mode is long for ELF64, protected\n"
@@ -250,7 +251,7 @@ static int parse_mem_size(const char *text, uint64_t *size, char *err,
 	 * before the shift also rules out overflow. */
 	if (rc == -ERANGE || number > MAX_MEM_SIZE >> shift) {
 		format_error(err, err_size,
-			     "--mem: '%s' is more than the maximum of 64G", text);
+			     "--mem: '%s' is more than the maximum of 3G", text);
 		return -EINVAL;
 	}
 	number <<= shift;

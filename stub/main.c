@@ -129,10 +129,6 @@ int main(int argc, char **argv)
 		printf("kvmstub %s\n", KVMSTUB_VERSION);
 		return 0;
 	}
-	if (opts.mem_size > MACHINE_MAX_RAM) {
-		fprintf(stderr, "kvmstub: --mem: at most 3G of guest RAM (the rest of the 4 GiB space is for KVM's own use)\n");
-		return EXIT_USAGE;
-	}
 	if (read_image(opts.image, opts.mem_size, &image, &image_size, err, sizeof(err))) {
 		say("%s", err);
 		return EXIT_BAD_IMAGE;
