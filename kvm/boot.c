@@ -2,9 +2,9 @@
  * mode, with the GDT, TSS and identity page tables the stub builds in
  * guest RAM for the latter two.
  *
- * Where those tables go: the "system area" is a run of pages starting at
- * 0x8000 when the image leaves it free, otherwise the first free
- * page-aligned gap above 0x1000, otherwise the first one at all. Its layout:
+ * Where those tables go: the "system area" is a run of pages at the first
+ * page-aligned gap the image leaves free at or above 0x8000, otherwise at
+ * or above 0x1000, otherwise anywhere in RAM. Its layout:
  *   page 0: GDT at +0 (null, 0x08 code32, 0x10 data, 0x18 code64,
  *           0x20 TSS), the TSS at +0x800
  *   page 1: PML4, page 2: PDPT, pages 3..: page directories of 2 MiB pages
