@@ -102,7 +102,7 @@ static void session_start(struct harness *h)
 	if (h->options & OPTION_POINTS_FAIL)
 		h->target->point_error = -ENOSPC;
 	h->stop_cycle = h->options >> OPTION_STOP_SHIFT;
-	rsp_session_init(h->session, fake_target_as_target(h->target), 5);
+	rsp_session_init(h->session, fake_target_as_target(h->target), false);
 }
 
 static void session_end(struct harness *h)
@@ -121,7 +121,7 @@ static void script_next_stop(struct harness *h)
 	stop.reason = (enum target_stop_reason)(h->stop_cycle++ % STOP_REASONS);
 	stop.addr = t->have_point ? t->last_insert.addr : t->regs.rip;
 	stop.exit_status = (int)(h->stop_cycle & 0xff);
-	stop.signal = 11;
+	stop.crash = TARGET_CRASH_TRIPLE_FAULT;
 	if (stop.reason == TARGET_STOP_CRASH)
 		strcpy(stop.why, "triple fault");
 	t->nstops = t->next_stop = 0;
@@ -149,7 +149,7 @@ static void run_target(struct harness *h, const struct target_resume *how)
 		if (rsp_stop_is_reported(h->session, &stop) || ++resumes == MAX_RESUMES_PER_PACKET)
 			break;
 	}
-	rsp_stop_reply(h->session, &stop, stop.reason == TARGET_STOP_INTERRUPTED ? 2 : 5);
+	rsp_stop_reply(h->session, &stop);
 	check_stop_reply(h->session);
 }
 

@@ -29,9 +29,6 @@
 #define INT3_OPCODE 0xcc
 #define DR7_GLOBAL_ENABLE(i) (2ULL << ((i) * 2))
 #define RFLAGS_ZF (1ULL << 6)
-#define GDB_SIGNAL_ILL 4
-#define GDB_SIGNAL_TRAP 5
-#define GDB_SIGNAL_SEGV 11
 /* How many exits completing one instruction may take (string I/O and
  * MMIO split across pages) before we call the host broken. */
 #define COMPLETE_MAX_EXITS 64
@@ -574,11 +571,11 @@ static void kt_remove_all_points(void *t)
 
 /* ---- the run loop ---- */
 
-static void stop_crash(struct target_stop *stop, struct machine *m, int signal,
+static void stop_crash(struct target_stop *stop, struct machine *m, enum target_crash crash,
 		       const char *what)
 {
 	stop->reason = TARGET_STOP_CRASH;
-	stop->signal = signal;
+	stop->crash = crash;
 	snprintf(stop->why, sizeof(stop->why), "%s at rip 0x%llx, cs 0x%x", what,
 		 (unsigned long long)machine_regs(m)->rip, machine_sregs(m)->cs.selector);
 }
@@ -676,14 +673,14 @@ static int complete_instruction(struct kvm_target *kt, struct target_stop *stop)
 		case KVM_EXIT_INTR:
 			return 0;
 		case KVM_EXIT_SHUTDOWN:
-			stop_crash(stop, m, GDB_SIGNAL_SEGV, "triple fault");
+			stop_crash(stop, m, TARGET_CRASH_TRIPLE_FAULT, "triple fault");
 			return 1;
 		default:
-			stop_crash(stop, m, GDB_SIGNAL_ILL, "instruction did not complete");
+			stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, "instruction did not complete");
 			return 1;
 		}
 	}
-	stop_crash(stop, m, GDB_SIGNAL_ILL, "instruction did not complete");
+	stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, "instruction did not complete");
 	return 1;
 }
 
@@ -752,7 +749,7 @@ static void handle_debug(struct kvm_target *kt, struct target_stop *stop, bool s
 			return;
 		}
 		stop->reason = TARGET_STOP_CRASH;
-		stop->signal = GDB_SIGNAL_TRAP;
+		stop->crash = TARGET_CRASH_GUEST_BREAKPOINT;
 		snprintf(stop->why, sizeof(stop->why), "the guest's own int3 at 0x%llx",
 			 (unsigned long long)at);
 		return;
@@ -847,26 +844,26 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 			stop->reason = TARGET_STOP_INTERRUPTED;
 			return 0;
 		case KVM_EXIT_SHUTDOWN:
-			stop_crash(stop, m, GDB_SIGNAL_SEGV, "triple fault (shutdown)");
+			stop_crash(stop, m, TARGET_CRASH_TRIPLE_FAULT, "triple fault (shutdown)");
 			return devices_flush(dev);
 		case KVM_EXIT_INTERNAL_ERROR: {
 			char what[64];
 			snprintf(what, sizeof(what), "KVM internal error, suberror %u",
 				 m->run->internal.suberror);
-			stop_crash(stop, m, GDB_SIGNAL_ILL, what);
+			stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, what);
 			return devices_flush(dev);
 		}
 		case KVM_EXIT_FAIL_ENTRY: {
 			char what[64];
 			snprintf(what, sizeof(what), "VM entry failed, reason 0x%llx",
 				 (unsigned long long)m->run->fail_entry.hardware_entry_failure_reason);
-			stop_crash(stop, m, GDB_SIGNAL_ILL, what);
+			stop_crash(stop, m, TARGET_CRASH_ENTRY_FAILED, what);
 			return devices_flush(dev);
 		}
 		default: {
 			char what[64];
 			snprintf(what, sizeof(what), "unexpected KVM exit %u", m->run->exit_reason);
-			stop_crash(stop, m, GDB_SIGNAL_ILL, what);
+			stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, what);
 			return devices_flush(dev);
 		}
 		}

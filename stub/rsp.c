@@ -4,6 +4,7 @@
 #include "stub/rsp.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,12 @@
 #include "stub/regs.h"
 #include "stub/hex.h"
 
+/* gdb's signal numbers (its own, not the host's). */
 #define GDB_SIGNAL_INT 2
+#define GDB_SIGNAL_ILL 4
 #define GDB_SIGNAL_TRAP 5
+#define GDB_SIGNAL_SEGV 11
+#define GDB_SIGNAL_TERM 15
 /* The most memory one m reply carries: 64 KiB and more as hex. */
 #define RSP_MAX_MEMORY_READ ((RSP_MAX_PAYLOAD - 16) / 2)
 
@@ -209,10 +214,34 @@ static void reply_expedite(struct rsp_session *s, unsigned n)
 	reply_str(s, ";");
 }
 
-void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop, int signal)
+static int crash_signal(enum target_crash crash)
 {
+	switch (crash) {
+	case TARGET_CRASH_TRIPLE_FAULT:
+		return GDB_SIGNAL_SEGV;
+	case TARGET_CRASH_GUEST_BREAKPOINT:
+		return GDB_SIGNAL_TRAP;
+	default:
+		return GDB_SIGNAL_ILL;
+	}
+}
+
+void rsp_terminated_reply(struct rsp_session *s, int signo)
+{
+	reply_clear(s);
+	reply_fmt(s, "X%02x", signo == SIGINT ? GDB_SIGNAL_INT : GDB_SIGNAL_TERM);
+}
+
+void rsp_error_reply(struct rsp_session *s, int err)
+{
+	reply_error(s, err);
+}
+
+void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop)
+{
+	int signal;
+
 	s->last_stop = *stop;
-	s->last_signal = signal;
 	s->regs_valid = s->fpu_valid = false;
 	reply_clear(s);
 	if (stop->reason == TARGET_STOP_EXITED) {
@@ -221,9 +250,10 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop, int s
 	}
 	switch (stop->reason) {
 	case TARGET_STOP_INTERRUPTED:
+		signal = GDB_SIGNAL_INT;
 		break;
 	case TARGET_STOP_CRASH:
-		signal = stop->signal;
+		signal = crash_signal(stop->crash);
 		break;
 	default:
 		signal = GDB_SIGNAL_TRAP;
@@ -259,15 +289,16 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop, int s
 
 /* ---- session ---- */
 
-void rsp_session_init(struct rsp_session *s, struct target target, int signal)
+void rsp_session_init(struct rsp_session *s, struct target target, bool stopped_running_guest)
 {
 	memset(s, 0, offsetof(struct rsp_session, reply_frame));
 	s->reply = s->reply_frame + 2;
 	s->reply_plain = true;
 	s->target = target;
 	s->arch = target.ops->arch(target.impl);
-	s->last_signal = signal;
-	s->last_stop.reason = TARGET_STOP_INTERRUPTED;
+	/* A guest stopped before its first instruction is at a trap, one
+	 * stopped by connecting is interrupted. */
+	s->last_stop.reason = stopped_running_guest ? TARGET_STOP_INTERRUPTED : TARGET_STOP_STEP;
 	s->xml_len = regs_target_xml(s->arch, s->xml, sizeof(s->xml));
 }
 
@@ -707,7 +738,7 @@ static enum rsp_action handle_vcont(struct rsp_session *s, const uint8_t *p, con
 		}
 	}
 	/* Nothing for our thread: stay stopped and say so. */
-	rsp_stop_reply(s, &s->last_stop, s->last_signal);
+	rsp_stop_reply(s, &s->last_stop);
 	return RSP_ACTION_REPLY;
 }
 
@@ -743,7 +774,7 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 		return reply_empty(s);
 	switch (payload[0]) {
 	case '?':
-		rsp_stop_reply(s, &s->last_stop, s->last_signal);
+		rsp_stop_reply(s, &s->last_stop);
 		return RSP_ACTION_REPLY;
 	case 'q':
 		return handle_query(s, payload, len);

@@ -40,7 +40,6 @@ struct rsp_session {
 	struct target_fpu fpu;
 	bool regs_valid, fpu_valid;
 	struct target_stop last_stop;
-	int last_signal;
 
 	/* Breakpoints with target-side conditions. */
 	struct rsp_condition_set *conds;
@@ -57,9 +56,9 @@ struct rsp_session {
 	char xml[12288];
 };
 
-/* Sets up a session for a newly connected gdb; the guest is stopped with
- * `signal` (5 at start, 2 when a running guest was stopped). */
-void rsp_session_init(struct rsp_session *s, struct target target, int signal);
+/* Sets up a session for a newly connected gdb. The first stop gdb asks
+ * about is SIGTRAP, or SIGINT when connecting stopped a running guest. */
+void rsp_session_init(struct rsp_session *s, struct target target, bool stopped_running_guest);
 void rsp_session_destroy(struct rsp_session *s);
 
 /* Handles one packet payload. On RSP_ACTION_RESUME *resume says how. */
@@ -70,8 +69,16 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
  * breakpoint whose target-side condition is false (resume again). */
 bool rsp_stop_is_reported(struct rsp_session *s, const struct target_stop *stop);
 
-/* Builds the stop reply (T, W or X packet) for stop into s->reply and
- * remembers it for '?'. signal is used for TARGET_STOP_INTERRUPTED. */
-void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop, int signal);
+/* Builds the stop reply (T or W packet) for stop into s->reply and
+ * remembers it for '?'. TARGET_STOP_INTERRUPTED is a stop gdb asked for
+ * (Ctrl-C): SIGINT. */
+void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop);
+
+/* The reply telling gdb kvmstub itself was ended by host signal signo
+ * (X packet: terminated by SIGINT or SIGTERM). */
+void rsp_terminated_reply(struct rsp_session *s, int signo);
+
+/* An error reply (E and two hex digits) for a negative errno. */
+void rsp_error_reply(struct rsp_session *s, int err);
 
 #endif

@@ -23,9 +23,6 @@
 #include "stub/packet.h"
 #include "stub/rsp.h"
 
-#define GDB_SIGNAL_INT 2
-#define GDB_SIGNAL_TRAP 5
-#define GDB_SIGNAL_TERM 15
 /* A gdb that stops reading its replies for this long is gone. */
 #define SEND_TIMEOUT_MS 30000
 
@@ -408,11 +405,7 @@ static bool send_byte(struct server *srv, uint8_t b)
 /* kvmstub itself was told to stop: gdb hears "terminated by signal". */
 static void reply_terminated(struct server *srv, int signo)
 {
-	struct rsp_session *s = &srv->session;
-
-	s->reply_plain = true;
-	s->reply_len = (size_t)snprintf((char *)s->reply, RSP_MAX_PAYLOAD, "X%02x",
-					signo == SIGINT ? GDB_SIGNAL_INT : GDB_SIGNAL_TERM);
+	rsp_terminated_reply(&srv->session, signo);
 	send_reply(srv, false);
 }
 
@@ -480,14 +473,14 @@ static bool resume_and_report(struct server *srv, const struct target_resume *ho
 			}
 			reject_extra_clients(srv);
 			if (in == INPUT_CTRL_C || ctrl_c_pending) {
-				rsp_stop_reply(s, &stop, GDB_SIGNAL_INT);
+				rsp_stop_reply(s, &stop); /* INTERRUPTED: SIGINT */
 				break;
 			}
 			continue;
 		}
 		if (!rsp_stop_is_reported(s, &stop))
 			continue;
-		rsp_stop_reply(s, &stop, GDB_SIGNAL_TRAP);
+		rsp_stop_reply(s, &stop);
 		break;
 	}
 	if (!send_reply(srv, false)) {
@@ -529,13 +522,14 @@ static bool input_within_spin(struct server *srv)
 }
 
 /* One gdb, from connect to hang-up. */
-static enum session_end serve_session(struct server *srv, int signal, struct run_outcome *o)
+static enum session_end serve_session(struct server *srv, bool stopped_running_guest,
+				      struct run_outcome *o)
 {
 	struct rsp_session *s = &srv->session;
 	struct target_resume how;
 	enum session_end end = SESSION_DROPPED;
 
-	rsp_session_init(s, srv->target, signal);
+	rsp_session_init(s, srv->target, stopped_running_guest);
 	rsp_decoder_init(&srv->decoder);
 	srv->last_len = 0;
 	for (;;) {
@@ -621,8 +615,7 @@ static enum session_end serve_session(struct server *srv, int signal, struct run
 				break;
 			case RSP_EVENT_TOO_LONG:
 				/* Refused whole; the stream stays in sync. */
-				s->reply_plain = true;
-				s->reply_len = (size_t)snprintf((char *)s->reply, RSP_MAX_PAYLOAD, "E07");
+				rsp_error_reply(s, -E2BIG);
 				if (!send_reply(srv, !s->noack))
 					goto out;
 				break;
@@ -689,9 +682,8 @@ int server_run(const struct server_config *config, struct target target,
 	}
 	print_banner(srv);
 
-	bool serve_after_stop = false;
+	bool stopped_running_guest = false;
 	for (;;) {
-		int signal = GDB_SIGNAL_TRAP;
 		if (outcome_of_signal(outcome))
 			break;
 		if (waiting) {
@@ -705,7 +697,7 @@ int server_run(const struct server_config *config, struct target target,
 			struct target_stop stop;
 			drain_pending_sigio();
 			if (accept_client(srv) == 0) {
-				serve_after_stop = true;
+				stopped_running_guest = true;
 				goto serve;
 			}
 			err = target.ops->resume(target.impl, &how, &stop);
@@ -717,13 +709,11 @@ int server_run(const struct server_config *config, struct target target,
 				break;
 			if (stop.reason != TARGET_STOP_INTERRUPTED || accept_client(srv) != 0)
 				continue;
-			signal = GDB_SIGNAL_INT;
+			stopped_running_guest = true;
 		}
-serve:
-		if (serve_after_stop)
-			signal = GDB_SIGNAL_INT;
-		serve_after_stop = false;
-		enum session_end end = serve_session(srv, signal, outcome);
+serve:;
+		enum session_end end = serve_session(srv, stopped_running_guest, outcome);
+		stopped_running_guest = false;
 		if (end != SESSION_DROPPED && end != SESSION_DETACHED)
 			break;
 		waiting = false;

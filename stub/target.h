@@ -75,11 +75,19 @@ enum target_stop_reason {
 	TARGET_STOP_EXITED,      /* the guest ended; exit_status is set */
 };
 
+/* How the guest died (CRASH); the stub decides what gdb is told. */
+enum target_crash {
+	TARGET_CRASH_TRIPLE_FAULT,      /* shutdown */
+	TARGET_CRASH_INTERNAL_ERROR,    /* the host could not run an instruction */
+	TARGET_CRASH_ENTRY_FAILED,
+	TARGET_CRASH_GUEST_BREAKPOINT,  /* the guest's own int3, where it traps */
+};
+
 struct target_stop {
 	enum target_stop_reason reason;
 	uint64_t addr;
 	int exit_status;  /* EXITED: what kvmstub exits with, 0..255 */
-	int signal;       /* CRASH: the gdb signal number to report */
+	enum target_crash crash; /* CRASH: what happened */
 	char why[160];    /* CRASH: one-line diagnosis */
 };
 

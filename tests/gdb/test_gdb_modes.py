@@ -150,6 +150,22 @@ def test_real_mode_pc_written_by_gdb_is_a_linear_address():
     assert r.stub_out == b"" and r.status == 0, r.describe()
 
 
+def test_software_breakpoint_set_before_the_guest_maps_its_address_still_stops():
+    """`break hh_main` at the first instruction: 0xffffffff8... is not
+    mapped until the guest loads its own CR3, so kvmstub plants it in a
+    debug register; gdb sees an ordinary breakpoint stop."""
+    r = session("higherhalf.elf", ["break hh_main", "continue", "p/x $pc", "p/x $cr3",
+                                   "delete", "continue"])
+    r.refuse("Cannot insert breakpoint", "Cannot access memory")
+    r.expect("Breakpoint 1 at 0xffffffff8",
+             "Breakpoint 1, hh_main () at guests/higherhalf.c:",
+             "[Inferior 1 (Remote target) exited with code 07]")
+    pc, cr3 = r.values()
+    assert int(pc, 16) >> 31 == 0x1ffffffff, r.describe()
+    assert int(cr3, 16) == HIGHER_HALF_PML4, r.describe()
+    assert r.status == 7, r.describe()
+
+
 def test_higher_half_kernel_on_its_own_page_tables():
     r = session("higherhalf.elf", [
         "p/x $cr3",                    # kvmstub's identity map

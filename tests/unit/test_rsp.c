@@ -33,7 +33,7 @@ static struct fixture fixture_open(enum target_arch arch, int signal)
 	if (!f.t || !f.s)
 		abort();
 	fake_target_init(f.t, arch);
-	rsp_session_init(f.s, fake_target_as_target(f.t), signal);
+	rsp_session_init(f.s, fake_target_as_target(f.t), signal == 2);
 	return f;
 }
 
@@ -397,8 +397,11 @@ static void stop_with(struct fixture *f, enum target_stop_reason reason, uint64_
 	stop.reason = reason;
 	stop.addr = addr;
 	stop.exit_status = status_or_signal;
-	stop.signal = status_or_signal;
-	rsp_stop_reply(f->s, &stop, signal);
+	/* Crash cases give the gdb signal they must come out as. */
+	stop.crash = status_or_signal == 11 ? TARGET_CRASH_TRIPLE_FAULT
+					    : TARGET_CRASH_INTERNAL_ERROR;
+	(void)signal;
+	rsp_stop_reply(f->s, &stop);
 }
 
 static void test_stop_reply_names_every_stop_reason(void)
@@ -1406,14 +1409,14 @@ static void test_a_resume_runs_until_a_stop_worth_reporting(void)
 	CHECK_EQ(rounds, 1);
 	CHECK_EQ(f.t->resume_calls, 2);
 	CHECK_EQ(f.t->last_resume.kind, TARGET_RESUME_CONTINUE);
-	rsp_stop_reply(f.s, &stop, 5);
+	rsp_stop_reply(f.s, &stop);
 	expected_stop(expected, 5, "swbreak:;", TARGET_ARCH_X86_64, 0x1100, f.t->regs.rsp,
 		      f.t->regs.rbp);
 	CHECK(reply_is(&f, expected));
 	/* The script is spent: the guest exits. */
 	CHECK_EQ(fake_resume(f.t, &f.resume, &stop), 0);
 	CHECK(rsp_stop_is_reported(f.s, &stop));
-	rsp_stop_reply(f.s, &stop, 5);
+	rsp_stop_reply(f.s, &stop);
 	CHECK(reply_is(&f, "W00"));
 	fixture_close(&f);
 }
