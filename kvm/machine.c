@@ -86,16 +86,13 @@ static bool coalesce_port(struct machine *m, uint16_t port)
  * has it; --trace-io keeps every access an exit so it can be shown. The
  * UART's data port is safe to queue: a DLAB change is an LCR write, which
  * exits, and the ring is drained before any exit is handled. */
-static void setup_coalesced_output(struct machine *m, const struct machine_config *config)
+/* A periodic signal that ends KVM_RUN now and then: queued output is
+ * flushed, and on the pc machine a vCPU halted for good is noticed. */
+static void setup_tick(struct machine *m)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	int offset = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 	struct sigevent ev;
 	sigset_t block;
 
-	if (offset <= 0 || ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0 ||
-	    (size_t)(offset + 1) * (size_t)page > m->run_size)
-		return;
 	sigemptyset(&block);
 	sigaddset(&block, MACHINE_FLUSH_SIGNAL);
 	if (sigprocmask(SIG_BLOCK, &block, NULL))
@@ -115,6 +112,24 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 		return;
 	}
 	m->has_flush_timer = true;
+}
+
+/* Output-only ports go through KVM's coalesced PIO ring where the host
+ * has it; --trace-io keeps every access an exit so it can be shown. The
+ * UART's data port is safe to queue: a DLAB change is an LCR write, which
+ * exits, and the ring is drained before any other exit is handled. */
+static void setup_coalesced_output(struct machine *m, const struct machine_config *config)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int offset = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+
+	if (offset <= 0 || ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0 ||
+	    (size_t)(offset + 1) * (size_t)page > m->run_size)
+		return;
+	if (!m->has_flush_timer)
+		setup_tick(m);
+	if (!m->has_flush_timer)
+		return;
 	if (!coalesce_port(m, 0x3f8) || !coalesce_port(m, 0xe9))
 		return;
 	for (unsigned i = 0; i < config->nconsole_ports; i++)
@@ -123,6 +138,109 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 	m->ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)m->run + offset * page);
 	m->ring_max = (unsigned)((page - sizeof(struct kvm_coalesced_mmio_ring)) /
 				 sizeof(struct kvm_coalesced_mmio));
+}
+
+/* The routing of a PC, as QEMU sets it up: ISA IRQ n reaches 8259 input
+ * n (master 0-7, slave 8-15) and IOAPIC pin n, except that the PIT's IRQ0
+ * is wired to IOAPIC pin 2 (the MADT says so with an interrupt source
+ * override) and IRQ2, the cascade, has no route of its own. GSIs 16-23 are
+ * IOAPIC pins only. */
+static int set_pc_routing(struct machine *m)
+{
+	enum { MAX_ROUTES = 40 };
+	struct {
+		struct kvm_irq_routing head;
+		struct kvm_irq_routing_entry e[MAX_ROUTES];
+	} table;
+	unsigned n = 0;
+
+	memset(&table, 0, sizeof(table));
+	for (unsigned gsi = 0; gsi < 24; gsi++) {
+		if (gsi == 2)
+			continue;
+		if (gsi < 16) {
+			struct kvm_irq_routing_entry *e = &table.e[n++];
+			e->gsi = gsi;
+			e->type = KVM_IRQ_ROUTING_IRQCHIP;
+			e->u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+			e->u.irqchip.pin = gsi % 8;
+		}
+		struct kvm_irq_routing_entry *e = &table.e[n++];
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e->u.irqchip.pin = gsi == 0 ? 2 : gsi;
+	}
+	table.head.nr = n;
+	if (ioctl(m->vm_fd, KVM_SET_GSI_ROUTING, &table) < 0)
+		return IOCTL_FAIL(m, "KVM_SET_GSI_ROUTING");
+	return 0;
+}
+
+/* KVM's in-kernel PICs, IOAPIC and LAPIC, and its PIT (with the port 0x61
+ * speaker/gate register a PC has), created before the vCPU as KVM
+ * requires. */
+static int create_pc(struct machine *m)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	if (ioctl(m->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return IOCTL_FAIL(m, "KVM_CREATE_IRQCHIP");
+	if (ioctl(m->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return IOCTL_FAIL(m, "KVM_CREATE_PIT2");
+	m->irqchip = true;
+	return set_pc_routing(m);
+}
+
+int machine_irq_line(struct machine *m, unsigned irq, int level)
+{
+	struct kvm_irq_level line = { .irq = irq, .level = level ? 1 : 0 };
+
+	if (!m->irqchip)
+		return -ENODEV;
+	if (irq >= 24)
+		return -EINVAL;
+	if (ioctl(m->vm_fd, KVM_IRQ_LINE, &line) < 0)
+		return IOCTL_FAIL(m, "KVM_IRQ_LINE");
+	return 0;
+}
+
+int machine_wake_if_halted(struct machine *m)
+{
+	struct kvm_mp_state state;
+
+	if (!m->irqchip)
+		return 0;
+	if (ioctl(m->vcpu_fd, KVM_GET_MP_STATE, &state) < 0)
+		return IOCTL_FAIL(m, "KVM_GET_MP_STATE");
+	if (state.mp_state != KVM_MP_STATE_HALTED)
+		return 0;
+	state.mp_state = KVM_MP_STATE_RUNNABLE;
+	if (ioctl(m->vcpu_fd, KVM_SET_MP_STATE, &state) < 0)
+		return IOCTL_FAIL(m, "KVM_SET_MP_STATE");
+	return 0;
+}
+
+/* On the pc machine KVM runs `hlt` itself, and a vCPU halted with IF=0
+ * never returns from KVM_RUN: each tick asks whether that is where it is
+ * (about 1 us, 100 times a second). */
+static bool halted_for_good(struct machine *m)
+{
+	struct kvm_mp_state state;
+	uint64_t rflags;
+
+	if (ioctl(m->vcpu_fd, KVM_GET_MP_STATE, &state) < 0 ||
+	    state.mp_state != KVM_MP_STATE_HALTED)
+		return false;
+	if (m->has_sync_regs) {
+		rflags = m->run->s.regs.regs.rflags;
+	} else {
+		struct kvm_regs regs;
+		if (ioctl(m->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+			return false;
+		rflags = regs.rflags;
+	}
+	return !(rflags & (1ULL << 9));
 }
 
 int machine_drain_output(struct machine *m)
@@ -167,7 +285,7 @@ static bool only_flush_tick(void)
 
 int machine_create(struct machine *m, const struct machine_config *config)
 {
-	int version;
+	int version, err;
 
 	memset(m, 0, sizeof(*m));
 	m->kvm_fd = m->vm_fd = m->vcpu_fd = -1;
@@ -179,7 +297,7 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	if (config->ram_size > MACHINE_MAX_RAM)
 		return machine_fail(m, EINVAL, "guest RAM is limited to 3 GiB");
 
-	int err = open_kvm(m);
+	err = open_kvm(m);
 	if (err)
 		return err;
 	version = ioctl(m->kvm_fd, KVM_GET_API_VERSION, 0);
@@ -193,6 +311,11 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
 	if (m->vm_fd < 0)
 		return IOCTL_FAIL(m, "KVM_CREATE_VM");
+	if (config->kind == MACHINE_PC) {
+		err = create_pc(m);
+		if (err)
+			return err;
+	}
 
 	m->has_sync_regs = (ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) &
 			    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
@@ -247,6 +370,8 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		m->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	if (!config->trace_io)
 		setup_coalesced_output(m, config);
+	if (m->irqchip && !m->has_flush_timer)
+		setup_tick(m);
 	return 0;
 }
 
@@ -404,6 +529,13 @@ int machine_enter(struct machine *m, bool immediate)
 			err = devices_flush(&m->devices);
 			if (err)
 				return err;
+			if (m->irqchip && halted_for_good(m)) {
+				/* Shown to the run loop as the exit a bare
+				 * machine gives for `hlt`: the guest's end. */
+				rc = 0;
+				m->run->exit_reason = KVM_EXIT_HLT;
+				break;
+			}
 			continue;
 		}
 		break;

@@ -29,7 +29,13 @@ enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG
  * (a hole in the slots). Ordered: a page takes the strongest it is asked. */
 enum page_access { PAGE_RW = 0, PAGE_WRITE_TRAP = 1, PAGE_ACCESS_TRAP = 2 };
 
+/* The machine a kernel finds: a small PC with KVM's in-kernel interrupt
+ * controllers and PIT, or the original bare machine where `hlt` ends the
+ * guest. */
+enum machine_kind { MACHINE_PC, MACHINE_BARE };
+
 struct machine_config {
+	enum machine_kind kind;
 	uint64_t ram_size;
 	int out_fd;
 	int in_fd;
@@ -54,6 +60,10 @@ struct machine {
 	enum machine_mode mode;
 	bool has_sync_regs;
 	bool has_readonly_mem;
+	/* The pc machine: in-kernel 8259s, IOAPIC, LAPIC and PIT. `hlt` is
+	 * then handled inside KVM; a vCPU halted with IF=0 is found on the
+	 * periodic tick and reported as a KVM_EXIT_HLT. */
+	bool irqchip;
 	unsigned max_slots;
 
 	/* Register cache: valid until the next KVM_RUN; dirty ones are
@@ -128,6 +138,16 @@ int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
  * if KVM_RUN failed. Applies a changed slot layout first. */
 int machine_enter(struct machine *m, bool immediate);
 
+/* Raises (level 1) or lowers (0) ISA/IOAPIC interrupt line `irq`
+ * (0-23) through KVM_IRQ_LINE, routed as on a PC. -ENODEV on the bare
+ * machine. */
+int machine_irq_line(struct machine *m, unsigned irq, int level);
+
+/* After a stop that may have left the vCPU halted in `hlt` (a signal
+ * while it waited for an interrupt): makes it runnable again, so a step
+ * runs the next instruction instead of waiting. */
+int machine_wake_if_halted(struct machine *m);
+
 /* Hands queued (coalesced) output to the devices; returns 0 or -EPIPE. */
 int machine_drain_output(struct machine *m);
 
@@ -143,6 +163,10 @@ int machine_apply_layout(struct machine *m);
  * instructions on a throwaway VM (about a millisecond). */
 struct host_caps {
 	bool int3_traps;     /* int3 + KVM_GUESTDBG_USE_SW_BP exits (VMX/SVM) */
+	/* int3 in protected mode ends KVM_RUN with an internal error, rip at
+	 * it (PVM): resumable, so it can be a breakpoint there. */
+	bool int3_internal_error;
+	bool blockirq;       /* KVM_GUESTDBG_BLOCKIRQ is offered */
 	bool dr_watch_fires; /* a DR7 write watchpoint exits (not every host) */
 };
 void machine_probe_host(const struct machine *m, struct host_caps *caps);

@@ -235,6 +235,12 @@ static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len)
 	return 0;
 }
 
+static int kt_set_step_irq(void *t, bool on)
+{
+	kvm_target_of(t)->step_irq = on;
+	return 0;
+}
+
 static const struct target_ops kvm_target_ops = {
 	.arch = kt_arch,
 	.get_regs = kt_get_regs,
@@ -247,13 +253,22 @@ static const struct target_ops kvm_target_ops = {
 	.remove_point = points_remove,
 	.remove_all_points = points_remove_all,
 	.resume = run_loop_resume,
+	.set_step_irq = kt_set_step_irq,
 };
 
 void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps)
 {
 	memset(kt, 0, sizeof(*kt));
 	kt->m = m;
-	kt->bp_opcode = caps->int3_traps ? INT3_OPCODE : HLT_OPCODE;
+	kt->use_sw_bp = caps->int3_traps;
+	if (caps->int3_traps)
+		kt->bp_opcode = INT3_OPCODE;
+	else if (m->irqchip)
+		kt->bp_opcode = caps->int3_internal_error ? INT3_OPCODE : 0;
+	else
+		kt->bp_opcode = HLT_OPCODE;
+	kt->sw_bp_real_mode = caps->int3_traps || !m->irqchip;
+	kt->blockirq = caps->blockirq;
 	kt->dr_watch_fires = caps->dr_watch_fires;
 }
 

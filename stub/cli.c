@@ -40,6 +40,7 @@ enum cli_option_id {
 	OPT_REG,
 	OPT_CONSOLE_PORT,
 	OPT_TRACE_IO,
+	OPT_MACHINE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -61,6 +62,7 @@ static const struct cli_option_spec cli_option_specs[] = {
 	{ "reg", OPT_REG, true },
 	{ "console-port", OPT_CONSOLE_PORT, true },
 	{ "trace-io", OPT_TRACE_IO, false },
+	{ "machine", OPT_MACHINE, true },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 };
@@ -102,6 +104,8 @@ static const char cli_usage_text[] =
 	"  --reg NAME=VALUE     initial register value, repeatable (e.g. --reg rax=2)\n"
 	"  --console-port PORT  OUT bytes to PORT also go to stdout, repeatable\n"
 	"  --trace-io           print every port I/O exit on stderr\n"
+	"  --machine KIND       pc (default: interrupt controllers, PIT; hlt waits\n"
+	"                       for interrupts) or bare (no irqchip; hlt ends the guest)\n"
 	"  -h, --help           print this help and exit\n"
 	"  --version            print the version and exit\n"
 	"\n"
@@ -113,7 +117,7 @@ static const char cli_usage_text[] =
 	"for ELF32 and real for a flat binary.\n"
 	"\n"
 	"exit status:\n"
-	"  0          the guest executed hlt\n"
+	"  0          the guest executed hlt (pc: with interrupts disabled)\n"
 	"  (v<<1)|1   the guest wrote v to the exit device at port 0xf4 (odd)\n"
 	"  2          usage error\n"
 	"  4          the image cannot be loaded\n"
@@ -546,6 +550,14 @@ static enum option_outcome apply_option(const struct cli_option_spec *spec,
 		break;
 	case OPT_TRACE_IO:
 		opts->trace_io = true;
+		break;
+	case OPT_MACHINE:
+		if (strcmp(value, "pc") == 0 || strcmp(value, "bare") == 0) {
+			opts->bare = strcmp(value, "bare") == 0;
+		} else {
+			format_error(err, err_size, "--machine: '%s' is not one of pc, bare", value);
+			rc = -EINVAL;
+		}
 		break;
 	case OPT_HELP:
 		opts->help = true;

@@ -36,6 +36,7 @@ struct cli_options {
 	unsigned nconsole_ports;
 	uint16_t console_ports[CLI_MAX_CONSOLE_PORTS];
 	bool trace_io;
+	bool bare;           /* --machine bare: no irqchip, hlt ends the guest */
 	bool help;
 	bool version;
 };

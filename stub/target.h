@@ -9,6 +9,7 @@
 #ifndef KVMSTUB_TARGET_H
 #define KVMSTUB_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -115,6 +116,10 @@ struct target_ops {
 	 * itself failed. */
 	int (*resume)(void *target, const struct target_resume *how,
 		      struct target_stop *stop);
+	/* Whether a step may enter an interrupt handler (off by default:
+	 * interrupts stay pending while stepping and come on continue).
+	 * NULL where the target has no interrupts. */
+	int (*set_step_irq)(void *target, bool on);
 };
 
 struct target {
