@@ -13,7 +13,7 @@ OBJCOPY ?= objcopy
 NM ?= nm
 
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
-	      triplefault realcs stepper selfcopy echo printspin
+	      triplefault realcs stepper selfcopy echo printspin idle
 GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf timer32 timer64
 
 GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \

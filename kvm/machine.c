@@ -473,6 +473,13 @@ int machine_set_run_sigmask(struct machine *m, const sigset_t *mask)
 
 static int write_back_registers(struct machine *m)
 {
+	/* KVM_SET_SREGS turns a vector in interrupt_bitmap into an interrupt
+	 * to inject. What KVM_GET_SREGS showed there is KVM's own event state,
+	 * which it keeps anyway: handing it back (after kvmstub completed an
+	 * iret on PVM) lost the guest's IRQ0 for good in one run of three;
+	 * with the bitmap left empty, 50 runs of 50 pass. */
+	if (m->sregs_dirty)
+		memset(m->sregs.interrupt_bitmap, 0, sizeof(m->sregs.interrupt_bitmap));
 	if (m->has_sync_regs) {
 		if (m->regs_dirty) {
 			m->run->s.regs.regs = m->regs;
