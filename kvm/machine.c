@@ -1,5 +1,7 @@
-/* kvm/machine.c — /dev/kvm, the VM, guest RAM and its memory slots, one
- * vCPU, its register cache and KVM_RUN. Returns errors, never prints. */
+/* kvm/machine.c — /dev/kvm, the VM, guest RAM and its memory slots, the
+ * irqchip and the coalesced output ring; creates the vCPUs (kvm/cpu.c)
+ * and forwards the one-vCPU calls to the current one. Returns errors,
+ * never prints. */
 #include "kvm/machine.h"
 
 #include <errno.h>
@@ -41,39 +43,6 @@ static int open_kvm(struct machine *m)
 		return machine_fail(m, errno,
 			"/dev/kvm is not accessible: add yourself to the 'kvm' group or run as root");
 	return machine_fail(m, errno, "cannot open /dev/kvm: %s", strerror(errno));
-}
-
-static int set_cpuid(struct machine *m)
-{
-	int n = 128;
-
-	for (;;) {
-		size_t size = sizeof(struct kvm_cpuid2) + n * sizeof(struct kvm_cpuid_entry2);
-		struct kvm_cpuid2 *cpuid = calloc(1, size);
-		if (!cpuid)
-			return machine_fail(m, ENOMEM, "out of memory for CPUID");
-		cpuid->nent = (uint32_t)n;
-		if (ioctl(m->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
-			int err = errno;
-			free(cpuid);
-			if (err == E2BIG && n < 4096) {
-				n *= 2;
-				continue;
-			}
-			errno = err;
-			return IOCTL_FAIL(m, "KVM_GET_SUPPORTED_CPUID");
-		}
-		/* A guest that enables long mode itself checks CPUID for it:
-		 * give the vCPU everything the host supports. */
-		int rc = ioctl(m->vcpu_fd, KVM_SET_CPUID2, cpuid);
-		int err = errno;
-		free(cpuid);
-		if (rc < 0) {
-			errno = err;
-			return IOCTL_FAIL(m, "KVM_SET_CPUID2");
-		}
-		return 0;
-	}
 }
 
 static bool coalesce_port(struct machine *m, uint16_t port)
@@ -205,44 +174,6 @@ int machine_irq_line(struct machine *m, unsigned irq, int level)
 	return 0;
 }
 
-int machine_wake_if_halted(struct machine *m)
-{
-	struct kvm_mp_state state;
-
-	if (!m->irqchip)
-		return 0;
-	if (ioctl(m->vcpu_fd, KVM_GET_MP_STATE, &state) < 0)
-		return IOCTL_FAIL(m, "KVM_GET_MP_STATE");
-	if (state.mp_state != KVM_MP_STATE_HALTED)
-		return 0;
-	state.mp_state = KVM_MP_STATE_RUNNABLE;
-	if (ioctl(m->vcpu_fd, KVM_SET_MP_STATE, &state) < 0)
-		return IOCTL_FAIL(m, "KVM_SET_MP_STATE");
-	return 0;
-}
-
-/* On the pc machine KVM runs `hlt` itself, and a vCPU halted with IF=0
- * never returns from KVM_RUN: each tick asks whether that is where it is
- * (about 1 us, 100 times a second). */
-static bool halted_for_good(struct machine *m)
-{
-	struct kvm_mp_state state;
-	uint64_t rflags;
-
-	if (ioctl(m->vcpu_fd, KVM_GET_MP_STATE, &state) < 0 ||
-	    state.mp_state != KVM_MP_STATE_HALTED)
-		return false;
-	if (m->has_sync_regs) {
-		rflags = m->run->s.regs.regs.rflags;
-	} else {
-		struct kvm_regs regs;
-		if (ioctl(m->vcpu_fd, KVM_GET_REGS, &regs) < 0)
-			return false;
-		rflags = regs.rflags;
-	}
-	return !(rflags & (1ULL << 9));
-}
-
 int machine_drain_output(struct machine *m)
 {
 	struct kvm_coalesced_mmio_ring *ring = m->ring;
@@ -264,23 +195,99 @@ int machine_drain_output(struct machine *m)
 	return 0;
 }
 
-/* After EINTR: was it only our flush timer? Then the caller may simply
- * run again. Any other signal is the stub's business. */
-static bool only_flush_tick(void)
+/* vCPU 0 is the BSP; with the in-kernel LAPIC the others start waiting
+ * for INIT/SIPI, as on a PC. */
+static int create_cpus(struct machine *m, unsigned ncpus)
 {
-	sigset_t tick, pending;
-	struct timespec zero = { 0, 0 };
-	bool ticked;
+	int max = ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max <= 0)
+		max = ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max <= 0)
+		max = 1;
+	if (max > MACHINE_MAX_CPUS)
+		max = MACHINE_MAX_CPUS;
+	if (ncpus > (unsigned)max)
+		return machine_fail(m, EINVAL, "--smp %u: this host's KVM allows at most %d vCPUs",
+				    ncpus, max);
+	if (ncpus > 1 && !m->irqchip)
+		return machine_fail(m, EINVAL,
+			"--smp %u needs the pc machine: application processors start through the local APIC",
+			ncpus);
+	m->cpus = calloc(ncpus, sizeof(*m->cpus));
+	if (!m->cpus)
+		return machine_fail(m, ENOMEM, "out of memory for %u vCPUs", ncpus);
+	for (unsigned i = 0; i < ncpus; i++)
+		m->cpus[i].fd = -1;
+	m->ncpus = ncpus;
+	for (unsigned i = 0; i < ncpus; i++) {
+		int err = cpu_create(&m->cpus[i], m, i);
+		if (err)
+			return err;
+	}
+	if (ncpus > 1) {
+		int err = pthread_mutex_init(&m->lock, NULL);
+		if (err)
+			return machine_fail(m, err, "cannot create the VM lock");
+		m->smp = true;
+	}
+	machine_select_cpu(m, 0);
+	return 0;
+}
 
-	sigemptyset(&tick);
-	sigaddset(&tick, MACHINE_FLUSH_SIGNAL);
-	ticked = sigtimedwait(&tick, NULL, &zero) == MACHINE_FLUSH_SIGNAL;
-	if (!ticked || sigpending(&pending))
-		return false;
-	for (int sig = 1; sig < SIGRTMIN; sig++)
-		if (sig != MACHINE_FLUSH_SIGNAL && sigismember(&pending, sig))
-			return false;
-	return true;
+void machine_select_cpu(struct machine *m, unsigned index)
+{
+	if (index >= m->ncpus)
+		return;
+	m->cur = &m->cpus[index];
+	m->vcpu_fd = m->cur->fd;
+	m->run = m->cur->run;
+}
+
+struct kvm_regs *machine_regs(struct machine *m)
+{
+	return cpu_regs(m->cur);
+}
+
+struct kvm_sregs *machine_sregs(struct machine *m)
+{
+	return cpu_sregs(m->cur);
+}
+
+void machine_regs_changed(struct machine *m)
+{
+	cpu_regs_changed(m->cur);
+}
+
+void machine_sregs_changed(struct machine *m)
+{
+	cpu_sregs_changed(m->cur);
+}
+
+int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4],
+		      uint64_t dr7)
+{
+	return cpu_set_debug(m->cur, control, dr, dr7);
+}
+
+int machine_set_run_sigmask(struct machine *m, const sigset_t *mask)
+{
+	sigset_t during_run = *mask;
+
+	if (m->has_flush_timer)
+		sigdelset(&during_run, MACHINE_FLUSH_SIGNAL);
+	sigdelset(&during_run, MACHINE_KICK_SIGNAL);
+	m->run_sigmask = during_run;
+	return cpu_set_run_sigmask(&m->cpus[0], &during_run);
+}
+
+int machine_enter(struct machine *m, bool immediate)
+{
+	return cpu_enter(m->cur, immediate);
+}
+
+int machine_wake_if_halted(struct machine *m)
+{
+	return cpu_wake_if_halted(m->cur);
 }
 
 int machine_create(struct machine *m, const struct machine_config *config)
@@ -289,6 +296,7 @@ int machine_create(struct machine *m, const struct machine_config *config)
 
 	memset(m, 0, sizeof(*m));
 	m->kvm_fd = m->vm_fd = m->vcpu_fd = -1;
+	sigemptyset(&m->run_sigmask);
 	devices_init(&m->devices, config->out_fd, config->in_fd, config->trace_io,
 		     config->console_ports, config->nconsole_ports);
 
@@ -350,24 +358,13 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	if (err)
 		return err;
 
-	m->vcpu_fd = ioctl(m->vm_fd, KVM_CREATE_VCPU, 0);
-	if (m->vcpu_fd < 0)
-		return IOCTL_FAIL(m, "KVM_CREATE_VCPU");
 	int run_size = ioctl(m->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (run_size < (int)sizeof(struct kvm_run))
 		return IOCTL_FAIL(m, "KVM_GET_VCPU_MMAP_SIZE");
 	m->run_size = (size_t)run_size;
-	m->run = mmap(NULL, m->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      m->vcpu_fd, 0);
-	if (m->run == MAP_FAILED) {
-		m->run = NULL;
-		return machine_fail(m, errno, "cannot map kvm_run: %s", strerror(errno));
-	}
-	err = set_cpuid(m);
+	err = create_cpus(m, config->ncpus ? config->ncpus : 1);
 	if (err)
 		return err;
-	if (m->has_sync_regs)
-		m->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	if (!config->trace_io)
 		setup_coalesced_output(m, config);
 	if (m->irqchip && !m->has_flush_timer)
@@ -381,10 +378,13 @@ void machine_destroy(struct machine *m)
 		timer_delete(m->flush_timer);
 	m->has_flush_timer = false;
 	m->ring = NULL;
-	if (m->run)
-		munmap(m->run, m->run_size);
-	if (m->vcpu_fd >= 0)
-		close(m->vcpu_fd);
+	for (unsigned i = 0; m->cpus && i < m->ncpus; i++)
+		cpu_destroy(&m->cpus[i]);
+	free(m->cpus);
+	m->cpus = m->cur = NULL;
+	if (m->smp)
+		pthread_mutex_destroy(&m->lock);
+	m->smp = false;
 	if (m->vm_fd >= 0)
 		close(m->vm_fd);
 	if (m->kvm_fd >= 0)
@@ -393,176 +393,10 @@ void machine_destroy(struct machine *m)
 		munmap(m->ram, m->ram_size);
 	free(m->page_want);
 	m->run = NULL;
+	m->ncpus = 0;
 	m->ram = NULL;
 	m->page_want = NULL;
 	m->vcpu_fd = m->vm_fd = m->kvm_fd = -1;
-}
-
-struct kvm_regs *machine_regs(struct machine *m)
-{
-	if (!m->regs_valid) {
-		/* Callers need a register file either way; the failure is kept
-		 * and the next machine_enter reports it. */
-		if (ioctl(m->vcpu_fd, KVM_GET_REGS, &m->regs) < 0) {
-			memset(&m->regs, 0, sizeof(m->regs));
-			m->failed = IOCTL_FAIL(m, "KVM_GET_REGS");
-		}
-		m->regs_valid = true;
-	}
-	return &m->regs;
-}
-
-struct kvm_sregs *machine_sregs(struct machine *m)
-{
-	if (!m->sregs_valid) {
-		if (ioctl(m->vcpu_fd, KVM_GET_SREGS, &m->sregs) < 0) {
-			memset(&m->sregs, 0, sizeof(m->sregs));
-			m->failed = IOCTL_FAIL(m, "KVM_GET_SREGS");
-		}
-		m->sregs_valid = true;
-	}
-	return &m->sregs;
-}
-
-void machine_regs_changed(struct machine *m)
-{
-	m->regs_dirty = true;
-}
-
-void machine_sregs_changed(struct machine *m)
-{
-	m->sregs_dirty = true;
-}
-
-int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4],
-		      uint64_t dr7)
-{
-	struct kvm_guest_debug want;
-
-	memset(&want, 0, sizeof(want));
-	want.control = control;
-	for (int i = 0; i < 4; i++)
-		want.arch.debugreg[i] = dr[i];
-	want.arch.debugreg[7] = dr7;
-	if (m->debug_applied && memcmp(&want, &m->debug, sizeof(want)) == 0)
-		return 0;
-	if (ioctl(m->vcpu_fd, KVM_SET_GUEST_DEBUG, &want) < 0)
-		return IOCTL_FAIL(m, "KVM_SET_GUEST_DEBUG");
-	m->debug = want;
-	m->debug_applied = true;
-	return 0;
-}
-
-int machine_set_run_sigmask(struct machine *m, const sigset_t *mask)
-{
-	/* struct kvm_signal_mask followed by the kernel's sigset, which is
-	 * 8 bytes on x86-64 (not glibc's 128). */
-	uint64_t arg[2];
-	struct kvm_signal_mask *head = (struct kvm_signal_mask *)arg;
-
-	sigset_t during_run = *mask;
-
-	if (m->has_flush_timer)
-		sigdelset(&during_run, MACHINE_FLUSH_SIGNAL);
-	head->len = 8;
-	memcpy((uint8_t *)arg + sizeof(*head), &during_run, 8);
-	if (ioctl(m->vcpu_fd, KVM_SET_SIGNAL_MASK, arg) < 0)
-		return IOCTL_FAIL(m, "KVM_SET_SIGNAL_MASK");
-	return 0;
-}
-
-static int write_back_registers(struct machine *m)
-{
-	/* KVM_SET_SREGS turns a vector in interrupt_bitmap into an interrupt
-	 * to inject. What KVM_GET_SREGS showed there is KVM's own event state,
-	 * which it keeps anyway: handing it back (after kvmstub completed an
-	 * iret on PVM) lost the guest's IRQ0 for good in one run of three;
-	 * with the bitmap left empty, 50 runs of 50 pass. */
-	if (m->sregs_dirty)
-		memset(m->sregs.interrupt_bitmap, 0, sizeof(m->sregs.interrupt_bitmap));
-	if (m->has_sync_regs) {
-		if (m->regs_dirty) {
-			m->run->s.regs.regs = m->regs;
-			m->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-		}
-		if (m->sregs_dirty) {
-			m->run->s.regs.sregs = m->sregs;
-			m->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
-		}
-	} else {
-		if (m->regs_dirty && ioctl(m->vcpu_fd, KVM_SET_REGS, &m->regs) < 0)
-			return IOCTL_FAIL(m, "KVM_SET_REGS");
-		if (m->sregs_dirty && ioctl(m->vcpu_fd, KVM_SET_SREGS, &m->sregs) < 0)
-			return IOCTL_FAIL(m, "KVM_SET_SREGS");
-	}
-	m->regs_dirty = m->sregs_dirty = false;
-	return 0;
-}
-
-int machine_enter(struct machine *m, bool immediate)
-{
-	int err;
-
-	if (m->failed)
-		return m->failed;
-
-	if (m->layout_dirty) {
-		err = machine_apply_layout(m);
-		if (err)
-			return err;
-	}
-	/* Fetch what we cache before KVM_RUN replaces it, so a dirty
-	 * half-written cache is never mixed with stale fields. */
-	if (m->regs_dirty)
-		(void)machine_regs(m);
-	if (m->sregs_dirty)
-		(void)machine_sregs(m);
-	err = write_back_registers(m);
-	if (err)
-		return err;
-
-	m->run->immediate_exit = immediate;
-	int rc, run_errno;
-	for (;;) {
-		rc = ioctl(m->vcpu_fd, KVM_RUN, 0);
-		run_errno = errno;
-		err = machine_drain_output(m);
-		if (err) {
-			m->run->immediate_exit = 0;
-			return err;
-		}
-		if (rc < 0 && run_errno == EINTR && !immediate && m->has_flush_timer &&
-		    only_flush_tick()) {
-			err = devices_flush(&m->devices);
-			if (err)
-				return err;
-			if (m->irqchip && halted_for_good(m)) {
-				/* Shown to the run loop as the exit a bare
-				 * machine gives for `hlt`: the guest's end. */
-				rc = 0;
-				m->run->exit_reason = KVM_EXIT_HLT;
-				break;
-			}
-			continue;
-		}
-		break;
-	}
-	m->run->immediate_exit = 0;
-	if (m->has_sync_regs) {
-		m->run->kvm_dirty_regs = 0;
-		m->regs = m->run->s.regs.regs;
-		m->sregs = m->run->s.regs.sregs;
-		m->regs_valid = m->sregs_valid = true;
-	} else {
-		m->regs_valid = m->sregs_valid = false;
-	}
-	if (rc < 0) {
-		if (run_errno == EINTR || run_errno == EAGAIN)
-			return -EINTR;
-		errno = run_errno;
-		return IOCTL_FAIL(m, "KVM_RUN");
-	}
-	return 0;
 }
 
 /* A page whose want or release changed since the layout was applied. */

@@ -1,18 +1,21 @@
-/* kvm/machine.h — the virtual machine: /dev/kvm, guest RAM, one vCPU.
+/* kvm/machine.h — the virtual machine: /dev/kvm, guest RAM and its memory
+ * slots, the irqchip, the devices, and its vCPUs (kvm/cpu.h, one or more).
  *
- * The only module (with kvm/vcpu_state.c, kvm/points.c, kvm/run_loop.c and kvm/boot.c) that issues KVM
- * ioctls. Errors come back as negative errnos with a one-line explanation
+ * The only module (with kvm/cpu.c, kvm/vcpu_state.c, kvm/points.c,
+ * kvm/run_loop.c, kvm/smp.c and kvm/boot.c) that issues KVM ioctls. Errors come back as negative errnos with a one-line explanation
  * in machine->error; nothing here prints or exits.
  */
 #ifndef KVMSTUB_MACHINE_H
 #define KVMSTUB_MACHINE_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <signal.h>
 #include <time.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kvm/cpu.h"
 #include "kvm/devices.h"
 
 #define MACHINE_PAGE_SIZE 4096ULL
@@ -21,6 +24,9 @@
 #define MACHINE_MAX_RAM (3ULL << 30)
 #define MACHINE_MAX_SLOTS 512
 #define MACHINE_MAX_CHANGED_PAGES 64
+/* APIC ids 0..254 (0xff is the broadcast id): the most vCPUs a PC's MP
+ * table and MADT can list, whatever KVM allows. */
+#define MACHINE_MAX_CPUS 255
 
 enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG };
 
@@ -42,6 +48,7 @@ struct machine_config {
 	bool trace_io;
 	const uint16_t *console_ports;
 	unsigned nconsole_ports;
+	unsigned ncpus; /* vCPUs (--smp); 0 means 1 */
 };
 
 struct machine_slot {
@@ -51,8 +58,14 @@ struct machine_slot {
 };
 
 struct machine {
-	int kvm_fd, vm_fd, vcpu_fd;
+	int kvm_fd, vm_fd;
+	/* The vCPU the debugger's calls are about (machine_select_cpu): its
+	 * fd and kvm_run, as in the one-vCPU machine this was. */
+	int vcpu_fd;
 	struct kvm_run *run;
+	struct vcpu *cur;
+	struct vcpu *cpus;
+	unsigned ncpus;
 	size_t run_size;
 	uint8_t *ram;
 	uint64_t ram_size;
@@ -65,17 +78,6 @@ struct machine {
 	 * periodic tick and reported as a KVM_EXIT_HLT. */
 	bool irqchip;
 	unsigned max_slots;
-
-	/* Register cache: valid until the next KVM_RUN; dirty ones are
-	 * written back before it (through kvm_run's sync area when we can). */
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	bool regs_valid, sregs_valid, regs_dirty, sregs_dirty;
-
-	/* The guest-debug state last given to KVM, so unchanged state costs
-	 * no ioctl. */
-	struct kvm_guest_debug debug;
-	bool debug_applied;
 
 	/* Slot layout: what each page should be, what KVM has now. */
 	uint8_t *page_want;
@@ -97,12 +99,24 @@ struct machine {
 	timer_t flush_timer;
 
 	struct devices devices;
-	int failed; /* a register fetch failed: -errno, reported at the next run */
+
+	/* Several vCPUs (kvm/smp.c): each runs on its own thread and holds
+	 * `lock` whenever it is outside KVM_RUN, so exits that touch VM-wide
+	 * state (devices, slots, breakpoint bytes) are served one at a time.
+	 * One vCPU: no threads, no lock. */
+	bool smp;
+	pthread_mutex_t lock;
+	struct smp *threads;
+	sigset_t run_sigmask; /* what the main thread unblocks in KVM_RUN */
+
 	char error[256];
 };
 
 /* The signal of the output flush timer; kvm/ blocks it and takes it. */
 #define MACHINE_FLUSH_SIGNAL SIGALRM
+/* With several vCPUs: ends one vCPU's KVM_RUN for an all-stop, and tells
+ * the main thread a vCPU has stopped (kvm/smp.c). Blocked outside KVM_RUN. */
+#define MACHINE_KICK_SIGNAL SIGUSR1
 #define MACHINE_FLUSH_INTERVAL_NS 10000000L
 
 /* Opens /dev/kvm, makes the VM, its RAM and one vCPU. On failure returns a
@@ -117,25 +131,39 @@ void machine_destroy(struct machine *m);
 int machine_boot(struct machine *m, enum machine_mode mode, uint64_t entry,
 		 const uint64_t (*occupied)[2], unsigned noccupied);
 
-/* Register cache access. The pointers stay valid; call the *_changed
- * function after writing through them. */
+/* Makes vCPU `index` the one machine_regs, machine_sregs and the
+ * debugger's calls are about. */
+void machine_select_cpu(struct machine *m, unsigned index);
+
+/* Taken by a vCPU thread outside KVM_RUN when there are several. */
+static inline void machine_lock(struct machine *m)
+{
+	if (m->smp)
+		pthread_mutex_lock(&m->lock);
+}
+
+static inline void machine_unlock(struct machine *m)
+{
+	if (m->smp)
+		pthread_mutex_unlock(&m->lock);
+}
+
+/* The current vCPU's register cache (kvm/cpu.h). The pointers stay
+ * valid; call the *_changed function after writing through them. */
 struct kvm_regs *machine_regs(struct machine *m);
 struct kvm_sregs *machine_sregs(struct machine *m);
 void machine_regs_changed(struct machine *m);
 void machine_sregs_changed(struct machine *m);
 
-/* Sets the guest-debug control and debug registers; no ioctl when they
- * are what KVM has already. */
+/* The current vCPU's guest-debug state (cpu_set_debug). */
 int machine_set_debug(struct machine *m, uint32_t control,
 		      const uint64_t dr[4], uint64_t dr7);
 
-/* The signal mask while the vCPU runs: signals unblocked here interrupt
- * KVM_RUN (which then returns -EINTR). */
+/* The signal mask while the main thread's vCPU runs: signals unblocked
+ * here interrupt KVM_RUN (which then returns -EINTR). */
 int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
 
-/* Enters the guest once. Returns 0 with m->run->exit_reason set, -EINTR
- * if a signal (or `immediate`) ended the run first, another negative errno
- * if KVM_RUN failed. Applies a changed slot layout first. */
+/* Enters the guest once on the current vCPU (cpu_enter). */
 int machine_enter(struct machine *m, bool immediate);
 
 /* Raises (level 1) or lowers (0) ISA/IOAPIC interrupt line `irq`

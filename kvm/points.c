@@ -26,13 +26,18 @@ static struct sw_breakpoint *sw_at_phys(struct kvm_target *kt, uint64_t phys)
 	return NULL;
 }
 
-struct sw_breakpoint *points_sw_at_linear(struct kvm_target *kt, uint64_t linear)
+struct sw_breakpoint *points_sw_at(struct kvm_target *kt, struct vcpu *c, uint64_t linear)
 {
 	uint64_t phys, span;
 
-	if (!kt->nsw || vcpu_translate(kt->m, linear, &phys, &span))
+	if (!kt->nsw || cpu_translate(c, linear, &phys, &span))
 		return NULL;
 	return sw_at_phys(kt, phys);
+}
+
+struct sw_breakpoint *points_sw_at_linear(struct kvm_target *kt, uint64_t linear)
+{
+	return points_sw_at(kt, kt->m->cur, linear);
 }
 
 /* Guest memory as the guest wrote it: breakpoint bytes show the original. */
@@ -338,9 +343,10 @@ void points_remove_all(void *t)
 }
 
 /* Which watchpoint a physical access [phys, phys+len) touches. */
-void points_check_watches(struct kvm_target *kt, uint64_t phys, uint64_t len, bool is_write)
+void points_check_watches(struct kvm_target *kt, struct vcpu *c, uint64_t phys, uint64_t len,
+			  bool is_write)
 {
-	if (kt->watch_hit)
+	if (c->watch_hit)
 		return;
 	for (size_t i = 0; i < kt->nwatch; i++) {
 		const struct watchpoint *w = &kt->watch[i];
@@ -350,9 +356,9 @@ void points_check_watches(struct kvm_target *kt, uint64_t phys, uint64_t len, bo
 			continue;
 		for (unsigned p = 0; p < w->nparts; p++) {
 			if (phys < w->phys[p] + w->plen[p] && w->phys[p] < phys + len) {
-				kt->watch_hit = true;
-				kt->watch_addr = w->addr;
-				kt->watch_reason = w->kind == TARGET_POINT_WRITE ? TARGET_STOP_WATCH
+				c->watch_hit = true;
+				c->watch_addr = w->addr;
+				c->watch_reason = w->kind == TARGET_POINT_WRITE ? TARGET_STOP_WATCH
 						 : w->kind == TARGET_POINT_READ  ? TARGET_STOP_RWATCH
 										 : TARGET_STOP_AWATCH;
 				return;
@@ -361,7 +367,7 @@ void points_check_watches(struct kvm_target *kt, uint64_t phys, uint64_t len, bo
 	}
 }
 
-int points_apply_debug(struct kvm_target *kt, bool stepping)
+int points_apply_debug(struct kvm_target *kt, struct vcpu *c, bool stepping)
 {
 	uint64_t dr7 = 0;
 	uint32_t control = KVM_GUESTDBG_ENABLE;
@@ -386,7 +392,7 @@ int points_apply_debug(struct kvm_target *kt, bool stepping)
 	}
 	if (dr7)
 		control |= KVM_GUESTDBG_USE_HW_BP;
-	return machine_set_debug(kt->m, control, kt->hw_addr, dr7);
+	return cpu_set_debug(c, control, kt->hw_addr, dr7);
 }
 
 

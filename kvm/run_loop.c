@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "kvm/insn_complete.h"
+#include "kvm/smp.h"
 
 #define RFLAGS_ZF (1ULL << 6)
 /* How many exits completing one instruction may take (string I/O and
@@ -22,18 +23,22 @@
 
 /* ---- the run loop ---- */
 
-static void stop_crash(struct target_stop *stop, struct machine *m, enum target_crash crash,
+static void stop_crash(struct target_stop *stop, struct vcpu *c, enum target_crash crash,
 		       const char *what)
 {
 	stop->reason = TARGET_STOP_CRASH;
 	stop->crash = crash;
-	snprintf(stop->why, sizeof(stop->why), "%s at rip 0x%llx, cs 0x%x", what,
-		 (unsigned long long)machine_regs(m)->rip, machine_sregs(m)->cs.selector);
+	if (c->m->ncpus > 1)
+		snprintf(stop->why, sizeof(stop->why), "%s on vCPU %u at rip 0x%llx, cs 0x%x", what,
+			 c->index, (unsigned long long)cpu_regs(c)->rip, cpu_sregs(c)->cs.selector);
+	else
+		snprintf(stop->why, sizeof(stop->why), "%s at rip 0x%llx, cs 0x%x", what,
+			 (unsigned long long)cpu_regs(c)->rip, cpu_sregs(c)->cs.selector);
 }
 
-static int handle_io(struct kvm_target *kt)
+static int handle_io(struct kvm_target *kt, struct vcpu *c)
 {
-	struct kvm_run *run = kt->m->run;
+	struct kvm_run *run = c->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	uint64_t bytes = (uint64_t)run->io.size * run->io.count;
 
@@ -47,10 +52,10 @@ static int handle_io(struct kvm_target *kt)
 }
 
 /* A guest access to a trapped page or to an address with no RAM. */
-static void handle_mmio(struct kvm_target *kt)
+static void handle_mmio(struct kvm_target *kt, struct vcpu *c)
 {
 	struct machine *m = kt->m;
-	struct kvm_run *run = m->run;
+	struct kvm_run *run = c->run;
 	uint64_t phys = run->mmio.phys_addr;
 	uint32_t len = run->mmio.len > 8 ? 8 : run->mmio.len;
 
@@ -71,43 +76,41 @@ static void handle_mmio(struct kvm_target *kt)
 		memcpy(run->mmio.data, m->ram + phys, len);
 		points_unshadow(kt, phys, run->mmio.data, len);
 	}
-	points_check_watches(kt, phys, len, run->mmio.is_write);
+	points_check_watches(kt, c, phys, len, run->mmio.is_write);
 }
 
 /* Lets KVM finish the instruction whose I/O or MMIO we just served,
  * without starting another: KVM completes pending userspace I/O before
  * it looks at immediate_exit. */
-static int complete_instruction(struct kvm_target *kt, struct target_stop *stop)
+static int complete_instruction(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
 {
-	struct machine *m = kt->m;
-
 	for (int i = 0; i < COMPLETE_MAX_EXITS; i++) {
-		int err = machine_enter(m, true);
+		int err = cpu_enter(c, true);
 		if (err == -EINTR)
 			return 0;
 		if (err)
 			return err;
-		switch (m->run->exit_reason) {
+		switch (c->run->exit_reason) {
 		case KVM_EXIT_IO:
-			err = handle_io(kt);
+			err = handle_io(kt, c);
 			if (err)
 				return err;
 			break;
 		case KVM_EXIT_MMIO:
-			handle_mmio(kt);
+			handle_mmio(kt, c);
 			break;
 		case KVM_EXIT_DEBUG: /* a step trap, delivered after the I/O */
 		case KVM_EXIT_INTR:
 			return 0;
 		case KVM_EXIT_SHUTDOWN:
-			stop_crash(stop, m, TARGET_CRASH_TRIPLE_FAULT, "triple fault");
+			stop_crash(stop, c, TARGET_CRASH_TRIPLE_FAULT, "triple fault");
 			return 1;
 		default:
-			stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, "instruction did not complete");
+			stop_crash(stop, c, TARGET_CRASH_INTERNAL_ERROR, "instruction did not complete");
 			return 1;
 		}
 	}
-	stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, "instruction did not complete");
+	stop_crash(stop, c, TARGET_CRASH_INTERNAL_ERROR, "instruction did not complete");
 	return 1;
 }
 
@@ -120,14 +123,13 @@ static void stop_exited(struct target_stop *stop, int status)
 /* KVM_EXIT_HLT: one of our breakpoints, or the guest's own end (on the
  * pc machine, where KVM runs hlt itself, machine_enter reports a vCPU
  * halted with IF=0 this way). */
-static void handle_hlt(struct kvm_target *kt, struct target_stop *stop)
+static void handle_hlt(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
 {
-	struct machine *m = kt->m;
-	uint64_t at = vcpu_linear_pc(m) - 1;
+	uint64_t at = cpu_linear_pc(c) - 1;
 
-	if (kt->bp_opcode == HLT_OPCODE && points_sw_at_linear(kt, at)) {
-		machine_regs(m)->rip -= 1;
-		machine_regs_changed(m);
+	if (kt->bp_opcode == HLT_OPCODE && points_sw_at(kt, c, at)) {
+		cpu_regs(c)->rip -= 1;
+		cpu_regs_changed(c);
 		stop->reason = TARGET_STOP_SWBREAK;
 		stop->addr = at;
 		return;
@@ -138,29 +140,38 @@ static void handle_hlt(struct kvm_target *kt, struct target_stop *stop)
 
 /* ---- instructions the host refuses ---- */
 
+/* What insn_complete reads and writes through: the vCPU whose
+ * instruction it completes. */
+struct completion {
+	struct kvm_target *kt;
+	struct vcpu *c;
+};
+
 static int complete_read(void *ctx, uint64_t linear, void *buf, size_t len)
 {
-	return vcpu_read_mem(ctx, linear, buf, len) == (long)len ? 0 : -EFAULT;
+	struct completion *how = ctx;
+	return vcpu_read_mem_as(how->kt, how->c, linear, buf, len) == (long)len ? 0 : -EFAULT;
 }
 
 /* Writes the way a guest store would land: around our breakpoint bytes,
  * and seen by write watchpoints. All or nothing. */
 static int complete_write(void *ctx, uint64_t linear, const void *buf, size_t len)
 {
-	struct kvm_target *kt = ctx;
+	struct completion *how = ctx;
+	struct kvm_target *kt = how->kt;
 	uint64_t phys, span;
 
 	if (len && linear + (len - 1) < linear)
 		return -EFAULT;
 	for (size_t done = 0; done < len; done += span) {
-		if (vcpu_translate(kt->m, linear + done, &phys, &span))
+		if (cpu_translate(how->c, linear + done, &phys, &span))
 			return -EFAULT;
 	}
 	for (size_t done = 0; done < len;) {
-		vcpu_translate(kt->m, linear + done, &phys, &span);
+		cpu_translate(how->c, linear + done, &phys, &span);
 		uint64_t chunk = len - done < span ? len - done : span;
 		points_write_around(kt, phys, (const uint8_t *)buf + done, chunk);
-		points_check_watches(kt, phys, chunk, true);
+		points_check_watches(kt, how->c, phys, chunk, true);
 		done += chunk;
 	}
 	return 0;
@@ -176,25 +187,25 @@ static uint64_t now_ns(void)
 /* Finishes the instruction at rip as the SDM says (kvm/insn_complete.c).
  * Returns 0 when done; otherwise fills a crash stop naming it and returns
  * 1. */
-static int complete_refused(struct kvm_target *kt, struct target_stop *stop,
+static int complete_refused(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop,
 			    const char *prefix)
 {
-	struct machine *m = kt->m;
-	const struct insn_memory mem = { kt, complete_read, complete_write };
+	struct completion how = { kt, c };
+	const struct insn_memory mem = { &how, complete_read, complete_write };
 	char why[160];
 	uint64_t start = now_ns();
 
-	int err = insn_complete(machine_regs(m), machine_sregs(m), &mem, why, sizeof(why));
+	int err = insn_complete(cpu_regs(c), cpu_sregs(c), &mem, why, sizeof(why));
 	if (err) {
 		stop->reason = TARGET_STOP_CRASH;
 		stop->crash = TARGET_CRASH_INTERNAL_ERROR;
 		snprintf(stop->why, sizeof(stop->why), "%.40s: %.110s", prefix, why);
 		return 1;
 	}
-	machine_regs_changed(m);
-	machine_sregs_changed(m);
-	kt->completions++;
-	kt->completion_ns += now_ns() - start;
+	cpu_regs_changed(c);
+	cpu_sregs_changed(c);
+	__atomic_add_fetch(&kt->completions, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&kt->completion_ns, now_ns() - start, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -202,39 +213,39 @@ static int complete_refused(struct kvm_target *kt, struct target_stop *stop,
  * leaves rip at an instruction the emulator refused: our own int3
  * breakpoint, or a guest's int n/int3/iret that kvmstub completes.
  * Returns 0 when the guest may run on, 1 with *stop filled. */
-static int handle_internal_error(struct kvm_target *kt, struct target_stop *stop)
+static int handle_internal_error(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
 {
 	struct machine *m = kt->m;
-	uint64_t pc = vcpu_linear_pc(m);
+	uint64_t pc = cpu_linear_pc(c);
 	char what[64];
 
-	snprintf(what, sizeof(what), "KVM internal error, suberror %u", m->run->internal.suberror);
-	if (m->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
-		stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, what);
+	snprintf(what, sizeof(what), "KVM internal error, suberror %u", c->run->internal.suberror);
+	if (c->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
+		stop_crash(stop, c, TARGET_CRASH_INTERNAL_ERROR, what);
 		return 1;
 	}
-	struct sw_breakpoint *bp = kt->bp_opcode == INT3_OPCODE ? points_sw_at_linear(kt, pc) : NULL;
+	struct sw_breakpoint *bp = kt->bp_opcode == INT3_OPCODE ? points_sw_at(kt, c, pc) : NULL;
 	if (bp && m->ram[bp->phys] == INT3_OPCODE) {
 		stop->reason = TARGET_STOP_SWBREAK;
 		stop->addr = pc;
 		return 1;
 	}
-	return complete_refused(kt, stop, what);
+	return complete_refused(kt, c, stop, what);
 }
 
-static void handle_debug(struct kvm_target *kt, struct target_stop *stop, bool stepping)
+static void handle_debug(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop,
+			 bool stepping)
 {
-	struct machine *m = kt->m;
-	uint64_t dr6 = m->run->debug.arch.dr6;
-	uint64_t pc = vcpu_linear_pc(m);
+	uint64_t dr6 = c->run->debug.arch.dr6;
+	uint64_t pc = cpu_linear_pc(c);
 
-	if (m->run->debug.arch.exception == 3) {
+	if (c->run->debug.arch.exception == 3) {
 		/* int3 with KVM_GUESTDBG_USE_SW_BP (hosts where it traps): rip
 		 * is still at the int3. Not ours: the guest's own breakpoint,
 		 * shown to gdb as a SIGTRAP it did not plant. */
-		uint64_t at = m->run->debug.arch.pc;
+		uint64_t at = c->run->debug.arch.pc;
 		stop->addr = at;
-		if (points_sw_at_linear(kt, at)) {
+		if (points_sw_at(kt, c, at)) {
 			stop->reason = TARGET_STOP_SWBREAK;
 			return;
 		}
@@ -269,33 +280,34 @@ static void handle_debug(struct kvm_target *kt, struct target_stop *stop, bool s
 
 /* Runs the vCPU until something the debugger must hear about. Port I/O
  * and MMIO are served here, so serial output flows while gdb waits. */
-static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *stop)
+static int run_guest(struct kvm_target *kt, struct vcpu *c, bool stepping,
+		     struct target_stop *stop)
 {
 	struct machine *m = kt->m;
 	struct devices *dev = &m->devices;
-	int err = points_apply_debug(kt, stepping);
+	int err = points_apply_debug(kt, c, stepping);
 
 	if (err)
 		return err;
-	kt->watch_hit = false;
+	c->watch_hit = false;
 	for (;;) {
 		if (dev->out_len) {
 			err = devices_flush(dev);
 			if (err)
 				return err;
 		}
-		err = machine_enter(m, false);
+		err = cpu_enter(c, false);
 		if (err == -EINTR) {
 			stop->reason = TARGET_STOP_INTERRUPTED;
-			kt->maybe_halted = m->irqchip;
+			c->maybe_halted = m->irqchip;
 			return 0;
 		}
 		if (err)
 			return err;
 
-		switch (m->run->exit_reason) {
+		switch (c->run->exit_reason) {
 		case KVM_EXIT_IO:
-			err = handle_io(kt);
+			err = handle_io(kt, c);
 			if (err)
 				return err;
 			if (dev->exit_requested) {
@@ -303,7 +315,7 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 				return devices_flush(dev);
 			}
 			if (stepping) {
-				err = complete_instruction(kt, stop);
+				err = complete_instruction(kt, c, stop);
 				if (err < 0)
 					return err;
 				if (err == 0)
@@ -312,45 +324,45 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 			}
 			break;
 		case KVM_EXIT_MMIO:
-			handle_mmio(kt);
-			if (kt->watch_hit || stepping) {
-				err = complete_instruction(kt, stop);
+			handle_mmio(kt, c);
+			if (c->watch_hit || stepping) {
+				err = complete_instruction(kt, c, stop);
 				if (err < 0)
 					return err;
 				if (err == 0) {
-					stop->reason = kt->watch_hit ? kt->watch_reason
-								     : TARGET_STOP_STEP;
-					stop->addr = kt->watch_addr;
+					stop->reason = c->watch_hit ? c->watch_reason
+								    : TARGET_STOP_STEP;
+					stop->addr = c->watch_addr;
 				}
 				return devices_flush(dev);
 			}
 			break;
 		case KVM_EXIT_HLT:
-			handle_hlt(kt, stop);
+			handle_hlt(kt, c, stop);
 			return devices_flush(dev);
 		case KVM_EXIT_DEBUG:
-			handle_debug(kt, stop, stepping);
-			if (stop->reason == TARGET_STOP_CRASH && (machine_sregs(m)->cr0 & 1)) {
+			handle_debug(kt, c, stop, stepping);
+			if (stop->reason == TARGET_STOP_CRASH && (cpu_sregs(c)->cr0 & 1)) {
 				/* The guest's own int3 where USE_SW_BP traps every
 				 * int3: give it to the guest's IDT as the CPU would
 				 * have (a #BP trap frame). Real mode stays a stop. */
-				if (complete_refused(kt, stop, "the guest's own int3"))
+				if (complete_refused(kt, c, stop, "the guest's own int3"))
 					return devices_flush(dev);
 				memset(stop, 0, sizeof(*stop));
 				if (!stepping)
 					break;
 				stop->reason = TARGET_STOP_STEP;
-				stop->addr = vcpu_linear_pc(m);
+				stop->addr = cpu_linear_pc(c);
 			}
 			return devices_flush(dev);
 		case KVM_EXIT_INTR:
 			stop->reason = TARGET_STOP_INTERRUPTED;
 			return 0;
 		case KVM_EXIT_SHUTDOWN:
-			stop_crash(stop, m, TARGET_CRASH_TRIPLE_FAULT, "triple fault (shutdown)");
+			stop_crash(stop, c, TARGET_CRASH_TRIPLE_FAULT, "triple fault (shutdown)");
 			return devices_flush(dev);
 		case KVM_EXIT_INTERNAL_ERROR:
-			if (handle_internal_error(kt, stop))
+			if (handle_internal_error(kt, c, stop))
 				return devices_flush(dev);
 			if (stepping) {
 				stop->reason = TARGET_STOP_STEP;
@@ -360,14 +372,14 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 		case KVM_EXIT_FAIL_ENTRY: {
 			char what[64];
 			snprintf(what, sizeof(what), "VM entry failed, reason 0x%llx",
-				 (unsigned long long)m->run->fail_entry.hardware_entry_failure_reason);
-			stop_crash(stop, m, TARGET_CRASH_ENTRY_FAILED, what);
+				 (unsigned long long)c->run->fail_entry.hardware_entry_failure_reason);
+			stop_crash(stop, c, TARGET_CRASH_ENTRY_FAILED, what);
 			return devices_flush(dev);
 		}
 		default: {
 			char what[64];
-			snprintf(what, sizeof(what), "unexpected KVM exit %u", m->run->exit_reason);
-			stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, what);
+			snprintf(what, sizeof(what), "unexpected KVM exit %u", c->run->exit_reason);
+			stop_crash(stop, c, TARGET_CRASH_INTERNAL_ERROR, what);
 			return devices_flush(dev);
 		}
 		}
@@ -375,20 +387,19 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 }
 
 /* Reads the instruction at pc as the guest wrote it (up to 15 bytes). */
-static size_t fetch_instruction(struct kvm_target *kt, uint8_t insn[15])
+static size_t fetch_instruction(struct kvm_target *kt, struct vcpu *c, uint8_t insn[15])
 {
-	long n = vcpu_read_mem(kt, vcpu_linear_pc(kt->m), insn, 15);
+	long n = vcpu_read_mem_as(kt, c, cpu_linear_pc(c), insn, 15);
 	return n > 0 ? (size_t)n : 0;
 }
 
 /* A rep-prefixed string instruction: what a step must do to run only one
  * iteration. Returns the counter width in bytes, 0 if not such an
  * instruction; *repne for F2, *compares for cmps/scas. */
-static unsigned rep_string_width(struct kvm_target *kt, const uint8_t *insn, size_t n,
+static unsigned rep_string_width(struct vcpu *c, const uint8_t *insn, size_t n,
 				 bool *repne, bool *compares, unsigned *length)
 {
-	struct machine *m = kt->m;
-	const struct kvm_sregs *s = machine_sregs(m);
+	const struct kvm_sregs *s = cpu_sregs(c);
 	bool long_mode = s->cs.l && (s->efer & (1ULL << 10));
 	bool addr_override = false, rep = false;
 	size_t i = 0;
@@ -431,36 +442,43 @@ static uint64_t width_mask(unsigned width)
 }
 
 /* Exactly one instruction, with a breakpoint at pc lifted for it. */
-static int single_step(struct kvm_target *kt, struct target_stop *stop)
+static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
 {
 	struct machine *m = kt->m;
 	uint8_t insn[15];
-	size_t n = fetch_instruction(kt, insn);
+	size_t n = fetch_instruction(kt, c, insn);
 	bool repne = false, compares = false;
 	unsigned length = 0;
-	unsigned width = n ? rep_string_width(kt, insn, n, &repne, &compares, &length) : 0;
-	struct kvm_regs *regs = machine_regs(m);
+	unsigned width = n ? rep_string_width(c, insn, n, &repne, &compares, &length) : 0;
+	struct kvm_regs *regs = cpu_regs(c);
 	uint64_t start_rip = regs->rip, mask = width_mask(width ? width : 8);
 	uint64_t count = width ? regs->rcx & mask : 0;
 
-	if (kt->maybe_halted) {
+	if (c->maybe_halted) {
 		/* Stopped by a signal while in hlt: the step runs what follows
 		 * it rather than wait for an interrupt it may not take. */
-		kt->maybe_halted = false;
-		int err = machine_wake_if_halted(m);
+		c->maybe_halted = false;
+		int err = cpu_wake_if_halted(c);
 		if (err)
 			return err;
 	}
 	if (n && insn[0] == HLT_OPCODE) {
 		/* The host would run on past hlt. With IF=0 (or no irqchip) it
-		 * is the guest's end. With interrupts on, the step ends after
-		 * it as if woken at once: the interrupt that would wake it
-		 * stays pending for the next continue. */
+		 * is the guest's end — with several vCPUs, this one's: it stays
+		 * halted until another wakes it. With interrupts on, the step
+		 * ends after it as if woken at once: the interrupt that would
+		 * wake it stays pending for the next continue. */
 		regs->rip += 1;
-		machine_regs_changed(m);
+		cpu_regs_changed(c);
 		if (m->irqchip && (regs->rflags & (1ULL << 9))) {
 			stop->reason = TARGET_STOP_STEP;
-			stop->addr = vcpu_linear_pc(m);
+			stop->addr = cpu_linear_pc(c);
+		} else if (m->smp) {
+			int err = cpu_set_mp_state(c, KVM_MP_STATE_HALTED);
+			if (err)
+				return err;
+			stop->reason = TARGET_STOP_STEP;
+			stop->addr = cpu_linear_pc(c);
 		} else {
 			stop_exited(stop, 0);
 		}
@@ -468,18 +486,18 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 	}
 	if (count > 1) {
 		regs->rcx = (regs->rcx & ~mask) | 1;
-		machine_regs_changed(m);
+		cpu_regs_changed(c);
 	}
 
-	struct sw_breakpoint *bp = points_sw_at_linear(kt, vcpu_linear_pc(m));
+	struct sw_breakpoint *bp = points_sw_at(kt, c, cpu_linear_pc(c));
 	if (bp)
 		m->ram[bp->phys] = bp->original;
-	int err = run_guest(kt, true, stop);
+	int err = run_guest(kt, c, true, stop);
 	if (!err && stop->reason == TARGET_STOP_INTERRUPTED) {
 		/* A signal ended KVM_RUN. If the instruction ran, the step is
 		 * done; if not, the caller hears of the signal (it stays
 		 * pending until taken, so running again here would spin). */
-		const struct kvm_regs *now = machine_regs(m);
+		const struct kvm_regs *now = cpu_regs(c);
 		if (now->rip != start_rip || (count > 1 && (now->rcx & mask) == 0))
 			stop->reason = TARGET_STOP_STEP;
 	}
@@ -493,7 +511,7 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 		 * count back and leave rip on the instruction while iterations
 		 * remain, past it otherwise (some hosts leave it on the
 		 * instruction until a re-execution with a zero count). */
-		regs = machine_regs(m);
+		regs = cpu_regs(c);
 		bool done_one = count == 0 || (regs->rcx & mask) == 0;
 		bool ended_early = compares && done_one &&
 				   (repne ? (regs->rflags & RFLAGS_ZF) : !(regs->rflags & RFLAGS_ZF));
@@ -501,56 +519,55 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 		regs->rcx = (regs->rcx & ~mask) | left;
 		if (done_one)
 			regs->rip = (left && !ended_early) ? start_rip : start_rip + length;
-		machine_regs_changed(m);
+		cpu_regs_changed(c);
 	} else if (count > 1) {
-		regs = machine_regs(m);
+		regs = cpu_regs(c);
 		regs->rcx = (regs->rcx & ~mask) | count; /* the step did not run */
-		machine_regs_changed(m);
+		cpu_regs_changed(c);
 	}
 	return 0;
 }
 
-int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop)
+int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct target_resume *how,
+			struct target_stop *stop)
 {
-	struct kvm_target *kt = kvm_target_of(t);
-	struct machine *m = kt->m;
-	bool was_interrupted = kt->interrupted;
+	bool was_interrupted = c->interrupted;
 	int err = 0;
 
-	uint64_t pc_at_start = vcpu_linear_pc(m);
+	uint64_t pc_at_start = cpu_linear_pc(c);
 
 	memset(stop, 0, sizeof(*stop));
-	kt->interrupted = false;
+	c->interrupted = false;
 	switch (how->kind) {
 	case TARGET_RESUME_STEP:
-		err = single_step(kt, stop);
+		err = single_step(kt, c, stop);
 		break;
 	case TARGET_RESUME_RANGE:
 		for (bool first = true;; first = false) {
-			uint64_t pc = vcpu_linear_pc(m);
-			if (!first && (points_sw_at_linear(kt, pc) || points_hw_at(kt, pc))) {
-				stop->reason = points_sw_at_linear(kt, pc) || points_hw_at(kt, pc) == 2
+			uint64_t pc = cpu_linear_pc(c);
+			if (!first && (points_sw_at(kt, c, pc) || points_hw_at(kt, pc))) {
+				stop->reason = points_sw_at(kt, c, pc) || points_hw_at(kt, pc) == 2
 						       ? TARGET_STOP_SWBREAK
 						       : TARGET_STOP_HWBREAK;
 				stop->addr = pc;
 				break;
 			}
-			err = single_step(kt, stop);
+			err = single_step(kt, c, stop);
 			if (err || stop->reason != TARGET_STOP_STEP)
 				break;
-			pc = vcpu_linear_pc(m);
+			pc = cpu_linear_pc(c);
 			if (pc < how->range_start || pc >= how->range_end)
 				break;
 		}
 		break;
 	case TARGET_RESUME_CONTINUE: {
-		uint64_t pc = vcpu_linear_pc(m);
-		if (!was_interrupted && (points_sw_at_linear(kt, pc) || points_hw_at(kt, pc))) {
-			err = single_step(kt, stop);
+		uint64_t pc = cpu_linear_pc(c);
+		if (!was_interrupted && (points_sw_at(kt, c, pc) || points_hw_at(kt, pc))) {
+			err = single_step(kt, c, stop);
 			if (err || stop->reason != TARGET_STOP_STEP)
 				break;
 		}
-		err = run_guest(kt, false, stop);
+		err = run_guest(kt, c, false, stop);
 		break;
 	}
 	}
@@ -558,6 +575,16 @@ int run_loop_resume(void *t, const struct target_resume *how, struct target_stop
 	 * has not fired yet, so the next resume must not step off it. Not
 	 * moved: whatever was owed (a step off a breakpoint) is still owed. */
 	if (!err && stop->reason == TARGET_STOP_INTERRUPTED)
-		kt->interrupted = vcpu_linear_pc(m) != pc_at_start || was_interrupted;
+		c->interrupted = cpu_linear_pc(c) != pc_at_start || was_interrupted;
+	stop->thread = c->index + 1;
 	return err;
+}
+
+int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop)
+{
+	struct kvm_target *kt = kvm_target_of(t);
+
+	if (kt->m->smp)
+		return smp_resume(kt, how, stop);
+	return run_loop_resume_cpu(kt, &kt->m->cpus[0], how, stop);
 }

@@ -1,6 +1,7 @@
-/* kvm/vcpu.h — the KVM vCPU as a debugger target (stub/target.h).
+/* kvm/vcpu.h — the KVM vCPUs as a debugger target (stub/target.h), one
+ * gdb thread per vCPU.
  *
- * Three files implement it, because how each part works depends on what
+ * Three files implement it (and kvm/smp.c when there are several vCPUs), because how each part works depends on what
  * the host's KVM can do (see DESIGN.md and the README): kvm/vcpu_state.c
  * (registers and memory), kvm/points.c (breakpoints, watchpoints and the
  * pages they trap) and kvm/run_loop.c (entering the guest, exits, steps). */
@@ -60,21 +61,16 @@ struct kvm_target {
 	/* Steps hold interrupts back (KVM_GUESTDBG_BLOCKIRQ, where offered)
 	 * unless the user asked for step_irq ("monitor step-irq on"). */
 	bool blockirq, step_irq;
-	/* The last stop was a signal that may have found the vCPU in `hlt`. */
-	bool maybe_halted;
 	/* Instructions the host refused and kvmstub completed (insn_complete),
 	 * and the time that took. */
 	uint64_t completions, completion_ns;
-	/* The last run ended on a signal, not at a stop the guest caused:
-	 * resuming must not step off a breakpoint at pc that never fired. */
-	bool interrupted;
-	/* A watchpoint fired during the current run. */
-	bool watch_hit;
-	enum target_stop_reason watch_reason;
-	uint64_t watch_addr;
+	/* Several vCPUs: their threads and the all-stop (kvm/smp.c). */
+	struct smp *smp;
 };
 
-void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps);
+/* Returns 0 or a negative errno (starting the vCPU threads of an SMP
+ * machine can fail). */
+int kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps);
 void kvm_target_destroy(struct kvm_target *kt);
 struct target kvm_target_as_target(struct kvm_target *kt);
 

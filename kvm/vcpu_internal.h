@@ -14,12 +14,18 @@ static inline struct kvm_target *kvm_target_of(void *t)
 	return t;
 }
 
-/* kvm/vcpu_state.c: addresses and memory. */
+/* kvm/vcpu_state.c: addresses and memory, as vCPU c sees them (its CR3,
+ * its CS base), or as the current vCPU does (machine_select_cpu). */
+uint64_t cpu_linear_pc(struct vcpu *c);
+int cpu_translate(struct vcpu *c, uint64_t linear, uint64_t *phys, uint64_t *span);
+long vcpu_read_mem_as(struct kvm_target *kt, struct vcpu *c, uint64_t addr, void *buf,
+		      size_t len);
 uint64_t vcpu_linear_pc(struct machine *m);
 int vcpu_translate(struct machine *m, uint64_t linear, uint64_t *phys, uint64_t *span);
 long vcpu_read_mem(void *t, uint64_t addr, void *buf, size_t len);
 
 /* kvm/points.c: breakpoints and watchpoints. */
+struct sw_breakpoint *points_sw_at(struct kvm_target *kt, struct vcpu *c, uint64_t linear);
 struct sw_breakpoint *points_sw_at_linear(struct kvm_target *kt, uint64_t linear);
 /* The debug-register breakpoint at pc: 0 none, 1 hardware, 2 a software
  * breakpoint that had to use a debug register. */
@@ -27,13 +33,19 @@ int points_hw_at(const struct kvm_target *kt, uint64_t pc);
 void points_unshadow(struct kvm_target *kt, uint64_t phys, uint8_t *buf, uint64_t len);
 void points_write_around(struct kvm_target *kt, uint64_t phys, const uint8_t *buf,
 			 uint64_t len);
-void points_check_watches(struct kvm_target *kt, uint64_t phys, uint64_t len, bool is_write);
-int points_apply_debug(struct kvm_target *kt, bool stepping);
+void points_check_watches(struct kvm_target *kt, struct vcpu *c, uint64_t phys, uint64_t len,
+			  bool is_write);
+/* Gives vCPU c the debug registers and guest-debug flags (every vCPU
+ * gets the same breakpoints; only c steps). */
+int points_apply_debug(struct kvm_target *kt, struct vcpu *c, bool stepping);
 int points_insert(void *t, enum target_point kind, uint64_t addr, uint64_t len);
 int points_remove(void *t, enum target_point kind, uint64_t addr, uint64_t len);
 void points_remove_all(void *t);
 
-/* kvm/run_loop.c */
+/* kvm/run_loop.c: one vCPU runs until it stops (with several vCPUs, on
+ * its own thread: kvm/smp.c), and the target's resume. */
+int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct target_resume *how,
+			struct target_stop *stop);
 int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop);
 
 #endif

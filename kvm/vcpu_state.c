@@ -5,22 +5,35 @@
 #include "kvm/vcpu_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "kvm/mmu.h"
+#include "kvm/smp.h"
 
 /* ---- addresses ---- */
 
+uint64_t cpu_linear_pc(struct vcpu *c)
+{
+	return cpu_sregs(c)->cs.base + cpu_regs(c)->rip;
+}
+
 uint64_t vcpu_linear_pc(struct machine *m)
 {
-	return machine_sregs(m)->cs.base + machine_regs(m)->rip;
+	return cpu_linear_pc(m->cur);
 }
 
 int vcpu_translate(struct machine *m, uint64_t linear, uint64_t *phys, uint64_t *span)
 {
-	struct kvm_sregs *s = machine_sregs(m);
+	return cpu_translate(m->cur, linear, phys, span);
+}
+
+int cpu_translate(struct vcpu *c, uint64_t linear, uint64_t *phys, uint64_t *span)
+{
+	struct machine *m = c->m;
+	struct kvm_sregs *s = cpu_sregs(c);
 	struct mmu_state state = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4,
 				   .efer = s->efer };
 	struct mmu_mapping map;
@@ -139,7 +152,7 @@ static int kt_get_fpu(void *t, struct target_fpu *f)
 	struct machine *m = kvm_target_of(t)->m;
 	struct kvm_fpu k;
 
-	if (ioctl(m->vcpu_fd, KVM_GET_FPU, &k) < 0)
+	if (ioctl(m->cur->fd, KVM_GET_FPU, &k) < 0)
 		return -errno;
 	for (int i = 0; i < 8; i++)
 		memcpy(f->st[i], k.fpr[i], 10);
@@ -166,7 +179,7 @@ static int kt_set_fpu(void *t, const struct target_fpu *f)
 	struct machine *m = kvm_target_of(t)->m;
 	struct kvm_fpu k;
 
-	if (ioctl(m->vcpu_fd, KVM_GET_FPU, &k) < 0)
+	if (ioctl(m->cur->fd, KVM_GET_FPU, &k) < 0)
 		return -errno;
 	for (int i = 0; i < 8; i++)
 		memcpy(k.fpr[i], f->st[i], 10);
@@ -181,7 +194,7 @@ static int kt_set_fpu(void *t, const struct target_fpu *f)
 	k.last_opcode = (uint16_t)f->fop;
 	memcpy(k.xmm, f->xmm, sizeof(k.xmm));
 	k.mxcsr = f->mxcsr;
-	if (ioctl(m->vcpu_fd, KVM_SET_FPU, &k) < 0)
+	if (ioctl(m->cur->fd, KVM_SET_FPU, &k) < 0)
 		return -errno;
 	return 0;
 }
@@ -191,12 +204,18 @@ static int kt_set_fpu(void *t, const struct target_fpu *f)
 long vcpu_read_mem(void *t, uint64_t addr, void *buf, size_t len)
 {
 	struct kvm_target *kt = kvm_target_of(t);
+	return vcpu_read_mem_as(kt, kt->m->cur, addr, buf, len);
+}
+
+long vcpu_read_mem_as(struct kvm_target *kt, struct vcpu *c, uint64_t addr, void *buf,
+		      size_t len)
+{
 	uint8_t *out = buf;
 	size_t done = 0;
 
 	while (done < len) {
 		uint64_t phys, span;
-		if (vcpu_translate(kt->m, addr + done, &phys, &span))
+		if (cpu_translate(c, addr + done, &phys, &span))
 			break;
 		uint64_t chunk = len - done < span ? len - done : span;
 		memcpy(out + done, kt->m->ram + phys, chunk);
@@ -241,6 +260,55 @@ static int kt_set_step_irq(void *t, bool on)
 	return 0;
 }
 
+/* ---- threads: one per vCPU ---- */
+
+static unsigned kt_thread_count(void *t)
+{
+	return kvm_target_of(t)->m->ncpus;
+}
+
+static int kt_select_thread(void *t, unsigned thread)
+{
+	struct machine *m = kvm_target_of(t)->m;
+
+	if (thread < 1 || thread > m->ncpus)
+		return -ESRCH;
+	machine_select_cpu(m, thread - 1);
+	return 0;
+}
+
+static const char *mode_name(struct vcpu *c)
+{
+	const struct kvm_sregs *s = cpu_sregs(c);
+
+	if (!(s->cr0 & 1))
+		return "real mode";
+	if (s->efer & (1ULL << 10))
+		return s->cs.l ? "long mode" : "compatibility mode";
+	return "protected mode";
+}
+
+static int kt_describe_thread(void *t, unsigned thread, char *buf, size_t size)
+{
+	struct machine *m = kvm_target_of(t)->m;
+
+	if (thread < 1 || thread > m->ncpus)
+		return -ESRCH;
+	struct vcpu *c = &m->cpus[thread - 1];
+	int state = m->irqchip ? cpu_mp_state(c) : KVM_MP_STATE_RUNNABLE;
+	const char *what = state == KVM_MP_STATE_HALTED ? "halted"
+			   : state == KVM_MP_STATE_UNINITIALIZED || state == KVM_MP_STATE_INIT_RECEIVED
+				   ? "waiting for SIPI"
+				   : "running";
+	if (state < 0)
+		what = "state unknown";
+	int n = snprintf(buf, size, "vCPU %u: %s, %s", c->index, what,
+			 state == KVM_MP_STATE_UNINITIALIZED || state == KVM_MP_STATE_INIT_RECEIVED
+				 ? "real mode"
+				 : mode_name(c));
+	return n < 0 ? -EIO : n;
+}
+
 static const struct target_ops kvm_target_ops = {
 	.arch = kt_arch,
 	.get_regs = kt_get_regs,
@@ -254,9 +322,12 @@ static const struct target_ops kvm_target_ops = {
 	.remove_all_points = points_remove_all,
 	.resume = run_loop_resume,
 	.set_step_irq = kt_set_step_irq,
+	.thread_count = kt_thread_count,
+	.select_thread = kt_select_thread,
+	.describe_thread = kt_describe_thread,
 };
 
-void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps)
+int kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps)
 {
 	memset(kt, 0, sizeof(*kt));
 	kt->m = m;
@@ -270,10 +341,12 @@ void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host
 	kt->sw_bp_real_mode = caps->int3_traps || !m->irqchip;
 	kt->blockirq = caps->blockirq;
 	kt->dr_watch_fires = caps->dr_watch_fires;
+	return m->smp ? smp_start(kt) : 0;
 }
 
 void kvm_target_destroy(struct kvm_target *kt)
 {
+	smp_stop(kt);
 	free(kt->sw);
 	free(kt->watch);
 	free(kt->traps);

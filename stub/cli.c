@@ -41,6 +41,7 @@ enum cli_option_id {
 	OPT_CONSOLE_PORT,
 	OPT_TRACE_IO,
 	OPT_MACHINE,
+	OPT_SMP,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -63,6 +64,7 @@ static const struct cli_option_spec cli_option_specs[] = {
 	{ "console-port", OPT_CONSOLE_PORT, true },
 	{ "trace-io", OPT_TRACE_IO, false },
 	{ "machine", OPT_MACHINE, true },
+	{ "smp", OPT_SMP, true },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 };
@@ -106,6 +108,8 @@ static const char cli_usage_text[] =
 	"  --trace-io           print every port I/O exit on stderr\n"
 	"  --machine KIND       pc (default: interrupt controllers, PIT; hlt waits\n"
 	"                       for interrupts) or bare (no irqchip; hlt ends the guest)\n"
+	"  --smp N              N vCPUs (default 1; pc machine), gdb threads 1..N;\n"
+	"                       the others wait for INIT/SIPI as on a PC\n"
 	"  -h, --help           print this help and exit\n"
 	"  --version            print the version and exit\n"
 	"\n"
@@ -490,6 +494,7 @@ static void set_defaults(struct cli_options *opts)
 	opts->mem_size = DEFAULT_MEM_SIZE;
 	opts->mode = CLI_MODE_DEFAULT;
 	opts->load_addr = DEFAULT_LOAD_ADDR;
+	opts->smp = 1;
 }
 
 static const struct cli_option_spec *find_option(const char *name,
@@ -559,6 +564,17 @@ static enum option_outcome apply_option(const struct cli_option_spec *spec,
 			rc = -EINVAL;
 		}
 		break;
+	case OPT_SMP: {
+		uint64_t n = 0;
+		rc = parse_whole_number(value, &n);
+		if (rc || n < 1 || n > CLI_MAX_SMP) {
+			format_error(err, err_size, "--smp: '%s' is not a vCPU count from 1 to %u", value,
+				     CLI_MAX_SMP);
+			rc = -EINVAL;
+		}
+		opts->smp = (unsigned)n;
+		break;
+	}
 	case OPT_HELP:
 		opts->help = true;
 		return OPTION_STOP;

@@ -8,6 +8,8 @@
 
 #define CLI_MAX_REGS 32
 #define CLI_MAX_CONSOLE_PORTS 16
+/* APIC ids 0..254; the host's KVM may allow fewer (checked at start-up). */
+#define CLI_MAX_SMP 255
 
 enum cli_mode { CLI_MODE_DEFAULT, CLI_MODE_REAL, CLI_MODE_PROTECTED, CLI_MODE_LONG };
 enum cli_gdb_kind { CLI_GDB_TCP, CLI_GDB_UNIX };
@@ -37,6 +39,7 @@ struct cli_options {
 	uint16_t console_ports[CLI_MAX_CONSOLE_PORTS];
 	bool trace_io;
 	bool bare;           /* --machine bare: no irqchip, hlt ends the guest */
+	unsigned smp;        /* --smp: vCPUs, 1..CLI_MAX_SMP, default 1 */
 	bool help;
 	bool version;
 };

@@ -142,6 +142,7 @@ int main(int argc, char **argv)
 		.trace_io = opts.trace_io,
 		.console_ports = opts.console_ports,
 		.nconsole_ports = opts.nconsole_ports,
+		.ncpus = opts.smp,
 	};
 	if (machine_create(&machine, &config)) {
 		say("%s", machine.error);
@@ -183,9 +184,10 @@ int main(int argc, char **argv)
 			caps.dr_watch_fires ? "debug registers, then memory slots"
 					    : "memory slots (debug-register data watchpoints do not fire here)");
 	}
-	kvm_target_init(&kt, &machine, &caps);
+	int rc = kvm_target_init(&kt, &machine, &caps);
 	struct target target = kvm_target_as_target(&kt);
-	int rc = apply_initial_registers(target, &opts);
+	if (!rc)
+		rc = apply_initial_registers(target, &opts);
 	if (!rc)
 		rc = machine_set_run_sigmask(&machine, &run_mask);
 	if (rc) {

@@ -62,6 +62,11 @@ enum target_resume_kind {
 struct target_resume {
 	enum target_resume_kind kind;
 	uint64_t range_start, range_end; /* linear pc values, for RANGE */
+	/* Several threads: the one `kind` is for (0: the selected one), and
+	 * whether the others continue meanwhile or stay stopped (gdb's
+	 * scheduler-locking). A stop of any thread stops them all. */
+	unsigned thread;
+	bool others_continue;
 };
 
 enum target_stop_reason {
@@ -90,6 +95,7 @@ struct target_stop {
 	int exit_status;  /* EXITED: what kvmstub exits with, 0..255 */
 	enum target_crash crash; /* CRASH: what happened */
 	char why[160];    /* CRASH: one-line diagnosis */
+	unsigned thread;  /* the thread that stopped (1-based); 0: the resumed one */
 };
 
 struct target_ops {
@@ -120,6 +126,15 @@ struct target_ops {
 	 * interrupts stay pending while stepping and come on continue).
 	 * NULL where the target has no interrupts. */
 	int (*set_step_irq)(void *target, bool on);
+	/* Threads (a machine's vCPUs), numbered 1..thread_count. NULL: one
+	 * thread, 1. */
+	unsigned (*thread_count)(void *target);
+	/* Makes `thread` the one the register calls are about and whose page
+	 * tables translate memory and point addresses. */
+	int (*select_thread)(void *target, unsigned thread);
+	/* One line for gdb's `info threads`, e.g. "vCPU 1: halted, long mode".
+	 * Returns its length. */
+	int (*describe_thread)(void *target, unsigned thread, char *buf, size_t size);
 };
 
 struct target {

@@ -1,0 +1,100 @@
+/* kvm/cpu.h — one KVM vCPU: its fd and kvm_run mapping, its register
+ * cache, its guest-debug state and KVM_RUN on it. The VM-wide parts (RAM,
+ * memory slots, devices, irqchip) are kvm/machine.h's; the run loop that
+ * serves one vCPU's exits is kvm/run_loop.c; several vCPUs on threads are
+ * kvm/smp.c. Returns errors (text in the machine's error), never prints.
+ *
+ * Which thread may touch a vCPU: the one that runs it while it runs; any
+ * one while it is parked (kvm/smp.c says when). */
+#ifndef KVMSTUB_KVM_CPU_H
+#define KVMSTUB_KVM_CPU_H
+
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "stub/target.h"
+
+struct machine;
+
+struct vcpu {
+	struct machine *m;
+	unsigned index; /* = its APIC id; gdb's thread id is index + 1 */
+	int fd;
+	struct kvm_run *run;
+
+	/* Register cache: valid until the next KVM_RUN; dirty ones are
+	 * written back before it (through kvm_run's sync area when we can). */
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	bool regs_valid, sregs_valid, regs_dirty, sregs_dirty;
+
+	/* The guest-debug state last given to KVM, so unchanged state costs
+	 * no ioctl. */
+	struct kvm_guest_debug debug;
+	bool debug_applied;
+
+	/* With several vCPUs: only a kick (kvm/smp.c) ends a run with -EINTR;
+	 * the tick and signals meant for the main thread do not. */
+	bool kick_only;
+	/* This vCPU's own tick (vCPUs on their own threads): SIGEV_THREAD_ID
+	 * timers reach one thread. */
+	bool has_tick;
+	timer_t tick;
+	/* Seen halted with IF=0, or waiting for INIT/SIPI, at its last tick
+	 * (several vCPUs: the guest ends when all are). Written by its own
+	 * thread, read by the others. */
+	int idle;
+
+	/* Run-loop state of this vCPU (kvm/run_loop.c). */
+	bool maybe_halted; /* the last stop was a signal, maybe in `hlt` */
+	bool interrupted;  /* ...and it moved: do not step off a breakpoint */
+	bool watch_hit;    /* a watchpoint fired during the current run */
+	enum target_stop_reason watch_reason;
+	uint64_t watch_addr;
+
+	int failed; /* a register fetch failed: -errno, reported at the next run */
+};
+
+/* Creates vCPU `index` of the machine's VM (its CPUID says APIC id =
+ * index) and maps its kvm_run. */
+int cpu_create(struct vcpu *c, struct machine *m, unsigned index);
+void cpu_destroy(struct vcpu *c);
+
+/* Register cache access. The pointers stay valid; call the *_changed
+ * function after writing through them. */
+struct kvm_regs *cpu_regs(struct vcpu *c);
+struct kvm_sregs *cpu_sregs(struct vcpu *c);
+void cpu_regs_changed(struct vcpu *c);
+void cpu_sregs_changed(struct vcpu *c);
+
+/* Sets the guest-debug control and debug registers; no ioctl when they
+ * are what KVM has already. */
+int cpu_set_debug(struct vcpu *c, uint32_t control, const uint64_t dr[4], uint64_t dr7);
+
+/* The signal mask while the vCPU runs (kernel sigset). */
+int cpu_set_run_sigmask(struct vcpu *c, const sigset_t *mask);
+
+/* Enters the guest once. Returns 0 with c->run->exit_reason set, -EINTR
+ * if a signal (or `immediate`) ended the run first, another negative errno
+ * if KVM_RUN failed. Applies a changed slot layout first. */
+int cpu_enter(struct vcpu *c, bool immediate);
+
+/* KVM_GET_MP_STATE: KVM_MP_STATE_*, or a negative errno. */
+int cpu_mp_state(struct vcpu *c);
+int cpu_set_mp_state(struct vcpu *c, unsigned state);
+
+/* After a stop that may have left the vCPU halted in `hlt`: makes it
+ * runnable again, so a step runs the next instruction. */
+int cpu_wake_if_halted(struct vcpu *c);
+
+/* Halted with IF=0, or waiting for INIT/SIPI: only another vCPU can wake
+ * it. Asks KVM (the vCPU must not be running). */
+bool cpu_idle_for_good(struct vcpu *c);
+
+/* Starts this thread's own tick for vCPU c (see has_tick). */
+void cpu_start_tick(struct vcpu *c);
+
+#endif

@@ -1,0 +1,412 @@
+/* kvm/smp.c — several vCPUs: the threads of vCPUs 1..N-1, starting them,
+ * the all-stop, and which stop gdb hears about (see kvm/smp.h). No exit
+ * handling here: each vCPU runs through kvm/run_loop.c.
+ *
+ * Locking: the machine's lock is held by whichever thread is outside
+ * KVM_RUN (cpu_enter drops it around the ioctl), so exits are served one
+ * at a time and the fields marked below change only under it. A parked
+ * vCPU is touched only by the main thread. */
+#include "kvm/smp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm/vcpu_internal.h"
+
+enum smp_command { SMP_NONE, SMP_RUN, SMP_EXIT };
+
+struct smp_cpu {
+	struct smp *smp;
+	struct vcpu *c;
+	pthread_t thread;
+	bool has_thread;
+	pid_t tid;
+	/* Under the machine's lock. */
+	enum smp_command command;
+	struct target_resume how;
+	bool runs;      /* this resume lets it run */
+	bool running;   /* took a command and has not parked since */
+	bool ran;       /* stop/err hold what its last run ended with */
+	int err;
+	struct target_stop stop;
+	uint64_t seq;   /* when it stopped: the first stop is the one told */
+	bool pending;   /* a stop gdb has not heard of yet */
+	struct target_stop pending_stop;
+};
+
+struct smp {
+	struct kvm_target *kt;
+	struct machine *m;
+	pid_t main_tid;
+	pthread_cond_t go, parked;
+	uint64_t seq;
+	unsigned ncpus;
+	struct smp_cpu cpu[];
+};
+
+static void on_kick(int signo)
+{
+	(void)signo; /* its job is done: KVM_RUN or ppoll returned EINTR */
+}
+
+static bool take_kick(void)
+{
+	sigset_t set;
+	struct timespec zero = { 0, 0 };
+
+	sigemptyset(&set);
+	sigaddset(&set, MACHINE_KICK_SIGNAL);
+	return sigtimedwait(&set, NULL, &zero) == MACHINE_KICK_SIGNAL;
+}
+
+static void kick(pid_t tid)
+{
+	tgkill(getpid(), tid, MACHINE_KICK_SIGNAL);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct smp_cpu *me = arg;
+	struct smp *s = me->smp;
+	struct machine *m = s->m;
+	struct vcpu *c = me->c;
+	sigset_t during_run;
+
+	/* Only a kick and this vCPU's own tick end its KVM_RUN; SIGINT,
+	 * SIGTERM and SIGIO are the main thread's. */
+	sigfillset(&during_run);
+	sigdelset(&during_run, MACHINE_KICK_SIGNAL);
+	sigdelset(&during_run, MACHINE_FLUSH_SIGNAL);
+	c->kick_only = true;
+	cpu_start_tick(c);
+	int err = cpu_set_run_sigmask(c, &during_run);
+
+	machine_lock(m);
+	me->tid = gettid();
+	me->err = err;
+	pthread_cond_broadcast(&s->parked);
+	while (!err) {
+		while (me->command == SMP_NONE)
+			pthread_cond_wait(&s->go, &m->lock);
+		if (me->command == SMP_EXIT)
+			break;
+		struct target_resume how = me->how;
+		me->command = SMP_NONE;
+		me->err = run_loop_resume_cpu(s->kt, c, &how, &me->stop);
+		(void)take_kick(); /* it has stopped anyway */
+		me->seq = ++s->seq;
+		me->running = false;
+		me->ran = true;
+		if (me->err || me->stop.reason != TARGET_STOP_INTERRUPTED)
+			kick(s->main_tid);
+		pthread_cond_broadcast(&s->parked);
+	}
+	machine_unlock(m);
+	return NULL;
+}
+
+int smp_start(struct kvm_target *kt)
+{
+	struct machine *m = kt->m;
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_kick;
+	if (sigaction(MACHINE_KICK_SIGNAL, &sa, NULL))
+		return -errno;
+	/* Blocked everywhere but inside KVM_RUN and the main thread's wait;
+	 * the threads inherit the mask. */
+	sigemptyset(&block);
+	sigaddset(&block, MACHINE_KICK_SIGNAL);
+	sigaddset(&block, MACHINE_FLUSH_SIGNAL);
+	if (pthread_sigmask(SIG_BLOCK, &block, NULL))
+		return -EINVAL;
+
+	struct smp *s = calloc(1, sizeof(*s) + m->ncpus * sizeof(s->cpu[0]));
+	if (!s)
+		return -ENOMEM;
+	s->kt = kt;
+	s->m = m;
+	s->ncpus = m->ncpus;
+	s->main_tid = gettid();
+	pthread_cond_init(&s->go, NULL);
+	pthread_cond_init(&s->parked, NULL);
+	for (unsigned i = 0; i < s->ncpus; i++) {
+		s->cpu[i].smp = s;
+		s->cpu[i].c = &m->cpus[i];
+	}
+	s->cpu[0].tid = s->main_tid;
+	kt->smp = s;
+	m->threads = s;
+
+	int err = 0;
+	machine_lock(m);
+	for (unsigned i = 1; i < s->ncpus && !err; i++) {
+		err = -pthread_create(&s->cpu[i].thread, NULL, vcpu_thread, &s->cpu[i]);
+		s->cpu[i].has_thread = !err;
+	}
+	for (unsigned i = 1; i < s->ncpus; i++) {
+		while (s->cpu[i].has_thread && !s->cpu[i].tid)
+			pthread_cond_wait(&s->parked, &m->lock);
+		if (s->cpu[i].err && !err)
+			err = s->cpu[i].err;
+	}
+	machine_unlock(m);
+	return err;
+}
+
+void smp_stop(struct kvm_target *kt)
+{
+	struct smp *s = kt->smp;
+
+	if (!s)
+		return;
+	machine_lock(s->m);
+	for (unsigned i = 1; i < s->ncpus; i++)
+		s->cpu[i].command = SMP_EXIT;
+	pthread_cond_broadcast(&s->go);
+	machine_unlock(s->m);
+	for (unsigned i = 1; i < s->ncpus; i++)
+		if (s->cpu[i].has_thread)
+			pthread_join(s->cpu[i].thread, NULL);
+	pthread_cond_destroy(&s->go);
+	pthread_cond_destroy(&s->parked);
+	kt->smp = NULL;
+	s->m->threads = NULL;
+	free(s);
+}
+
+/* A stop kept for later still means something: the breakpoint is still
+ * there (gdb may have removed it meanwhile). A finished step is never
+ * kept: gdb asked for it in a resume that has ended. */
+static bool worth_keeping(struct kvm_target *kt, struct vcpu *c, const struct target_stop *stop)
+{
+	uint64_t pc = cpu_linear_pc(c);
+
+	switch (stop->reason) {
+	case TARGET_STOP_SWBREAK:
+		return points_sw_at(kt, c, pc) || points_hw_at(kt, pc) == 2;
+	case TARGET_STOP_HWBREAK:
+		return points_hw_at(kt, pc) != 0;
+	case TARGET_STOP_WATCH:
+	case TARGET_STOP_RWATCH:
+	case TARGET_STOP_AWATCH:
+	case TARGET_STOP_CRASH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool has_event(const struct smp_cpu *p)
+{
+	return p->ran && (p->err || p->stop.reason != TARGET_STOP_INTERRUPTED);
+}
+
+/* Waits, vCPU 0 not running, until a vCPU stops or a signal for the
+ * main thread (SIGIO, SIGINT, SIGTERM) comes. Returns true for the
+ * latter. */
+static bool wait_for_stop(struct smp *s)
+{
+	struct machine *m = s->m;
+	sigset_t wait_mask = m->run_sigmask;
+
+	sigaddset(&wait_mask, MACHINE_FLUSH_SIGNAL); /* no handler: KVM_RUN's only */
+	for (;;) {
+		for (unsigned i = 1; i < s->ncpus; i++)
+			if (has_event(&s->cpu[i]))
+				return false;
+		machine_unlock(m);
+		int r = ppoll(NULL, 0, NULL, &wait_mask);
+		machine_lock(m);
+		(void)take_kick();
+		if (r < 0 && errno == EINTR) {
+			bool stopped = false;
+			for (unsigned i = 1; i < s->ncpus; i++)
+				stopped |= has_event(&s->cpu[i]);
+			if (!stopped)
+				return true;
+		}
+	}
+}
+
+/* Every vCPU out of KVM_RUN and parked. A thread that has not taken its
+ * command yet is simply not started: as if the host had not scheduled it. */
+static void stop_all(struct smp *s)
+{
+	struct machine *m = s->m;
+
+	for (unsigned i = 1; i < s->ncpus; i++) {
+		struct smp_cpu *p = &s->cpu[i];
+		if (p->command == SMP_RUN) {
+			p->command = SMP_NONE;
+			p->running = false;
+		} else if (p->running) {
+			kick(p->tid);
+		}
+	}
+	for (;;) {
+		bool any = false;
+		for (unsigned i = 1; i < s->ncpus; i++)
+			any |= s->cpu[i].running;
+		if (!any)
+			break;
+		pthread_cond_wait(&s->parked, &m->lock);
+	}
+}
+
+/* Every vCPU halted with IF=0 or waiting for SIPI: the guest's end.
+ * Asked with all of them parked, so KVM answers for each. */
+static bool all_idle(struct smp *s)
+{
+	bool idle = true;
+
+	for (unsigned i = 0; i < s->ncpus; i++) {
+		bool this_one = cpu_idle_for_good(s->cpu[i].c);
+		__atomic_store_n(&s->cpu[i].c->idle, this_one, __ATOMIC_RELAXED);
+		idle &= this_one;
+	}
+	return idle;
+}
+
+/* A kept stop of a vCPU this resume would run, the oldest first. */
+static bool take_pending(struct smp *s, struct target_stop *stop)
+{
+	struct smp_cpu *best = NULL;
+
+	for (unsigned i = 0; i < s->ncpus; i++) {
+		struct smp_cpu *p = &s->cpu[i];
+		if (!p->runs || !p->pending)
+			continue;
+		if (!worth_keeping(s->kt, p->c, &p->pending_stop)) {
+			p->pending = false;
+			continue;
+		}
+		if (!best || p->seq < best->seq)
+			best = p;
+	}
+	if (!best)
+		return false;
+	*stop = best->pending_stop;
+	best->pending = false;
+	return true;
+}
+
+/* One round: the vCPUs run until the first stop, then all stop. */
+static void run_round(struct smp *s, bool *external)
+{
+	struct smp_cpu *boot = &s->cpu[0];
+
+	for (unsigned i = 0; i < s->ncpus; i++)
+		s->cpu[i].ran = false;
+	for (unsigned i = 1; i < s->ncpus; i++) {
+		struct smp_cpu *p = &s->cpu[i];
+		if (!p->runs)
+			continue;
+		p->command = SMP_RUN;
+		p->running = true;
+	}
+	pthread_cond_broadcast(&s->go);
+	*external = false;
+	if (boot->runs) {
+		boot->err = run_loop_resume_cpu(s->kt, boot->c, &boot->how, &boot->stop);
+		boot->seq = ++s->seq;
+		boot->ran = true;
+		bool kicked = take_kick();
+		*external = !boot->err && boot->stop.reason == TARGET_STOP_INTERRUPTED && !kicked;
+	} else {
+		*external = wait_for_stop(s);
+	}
+	stop_all(s);
+}
+
+int smp_resume(struct kvm_target *kt, const struct target_resume *how, struct target_stop *stop)
+{
+	struct smp *s = kt->smp;
+	struct machine *m = kt->m;
+	unsigned primary = how->thread ? how->thread - 1 : m->cur->index;
+
+	if (primary >= s->ncpus)
+		primary = 0;
+	memset(stop, 0, sizeof(*stop));
+	machine_lock(m);
+	for (unsigned i = 0; i < s->ncpus; i++) {
+		struct smp_cpu *p = &s->cpu[i];
+		p->runs = i == primary || how->others_continue;
+		memset(&p->how, 0, sizeof(p->how));
+		if (i == primary)
+			p->how = *how;
+		else
+			p->how.kind = TARGET_RESUME_CONTINUE;
+	}
+	if (take_pending(s, stop)) {
+		machine_unlock(m);
+		return 0;
+	}
+	(void)take_kick(); /* left from an earlier stop */
+
+	for (;;) {
+		bool external;
+		run_round(s, &external);
+
+		struct smp_cpu *first = NULL;
+		bool candidate_end = false;
+		for (unsigned i = 0; i < s->ncpus; i++) {
+			struct smp_cpu *p = &s->cpu[i];
+			if (!p->ran)
+				continue;
+			if (p->err) {
+				int err = p->err;
+				machine_unlock(m);
+				return err;
+			}
+			if (p->stop.reason == TARGET_STOP_INTERRUPTED)
+				continue;
+			if (p->stop.reason == TARGET_STOP_EXITED && !m->devices.exit_requested) {
+				candidate_end = true; /* its tick saw every vCPU idle */
+				continue;
+			}
+			if (p->stop.reason == TARGET_STOP_EXITED) {
+				*stop = p->stop;
+				stop->thread = 0;
+				machine_unlock(m);
+				return 0;
+			}
+			if (!first || p->seq < first->seq)
+				first = p;
+		}
+		if (!first && candidate_end && all_idle(s)) {
+			stop->reason = TARGET_STOP_EXITED;
+			stop->exit_status = 0;
+			machine_unlock(m);
+			return 0;
+		}
+		if (first) {
+			*stop = first->stop;
+			for (unsigned i = 0; i < s->ncpus; i++) {
+				struct smp_cpu *p = &s->cpu[i];
+				if (p == first || !p->ran || !worth_keeping(kt, p->c, &p->stop))
+					continue;
+				p->pending = true;
+				p->pending_stop = p->stop;
+			}
+			machine_unlock(m);
+			return 0;
+		}
+		if (external || !candidate_end) {
+			stop->reason = TARGET_STOP_INTERRUPTED;
+			stop->thread = primary + 1;
+			machine_unlock(m);
+			return 0;
+		}
+		/* The idle flags were stale (a vCPU woke another just before it
+		 * halted): run on. */
+	}
+}
