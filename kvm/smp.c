@@ -285,7 +285,13 @@ static bool take_pending(struct smp *s, struct target_stop *stop)
 		struct smp_cpu *p = &s->cpu[i];
 		if (!p->runs || !p->pending)
 			continue;
-		if (!worth_keeping(s->kt, p->c, &p->pending_stop)) {
+		/* A breakpoint hit at the pc a step of this very vCPU starts
+		 * from is the one gdb steps over: told now, it would only
+		 * repeat where the thread already is. */
+		bool steps_from_it = p->how.kind != TARGET_RESUME_CONTINUE &&
+				     (p->pending_stop.reason == TARGET_STOP_SWBREAK ||
+				      p->pending_stop.reason == TARGET_STOP_HWBREAK);
+		if (steps_from_it || !worth_keeping(s->kt, p->c, &p->pending_stop)) {
 			p->pending = false;
 			continue;
 		}
@@ -339,7 +345,7 @@ int smp_resume(struct kvm_target *kt, const struct target_resume *how, struct ta
 	machine_lock(m);
 	for (unsigned i = 0; i < s->ncpus; i++) {
 		struct smp_cpu *p = &s->cpu[i];
-		p->runs = i == primary || how->others_continue;
+		p->runs = i == primary || !how->others_stopped;
 		memset(&p->how, 0, sizeof(p->how));
 		if (i == primary)
 			p->how = *how;

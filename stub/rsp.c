@@ -179,13 +179,31 @@ static bool equals(const uint8_t *p, size_t len, const char *word)
 	return len == strlen(word) && memcmp(p, word, len) == 0;
 }
 
+/* ---- threads ---- */
+
+/* Points the target at g_thread: registers, and the page tables that
+ * translate memory and point addresses, are that vCPU's. */
+static int select_g_thread(struct rsp_session *s)
+{
+	if (s->nthreads < 2 || !s->target.ops->select_thread)
+		return 0;
+	return s->target.ops->select_thread(s->target.impl, s->g_thread);
+}
+
+static bool thread_exists(const struct rsp_session *s, uint64_t thread)
+{
+	return thread >= 1 && thread <= s->nthreads;
+}
+
 /* ---- register cache ---- */
 
 static int load_regs(struct rsp_session *s)
 {
 	if (s->regs_valid)
 		return 0;
-	int err = s->target.ops->get_regs(s->target.impl, &s->regs);
+	int err = select_g_thread(s);
+	if (!err)
+		err = s->target.ops->get_regs(s->target.impl, &s->regs);
 	if (err)
 		return err;
 	s->regs_valid = true;
@@ -196,7 +214,9 @@ static int load_fpu(struct rsp_session *s)
 {
 	if (s->fpu_valid)
 		return 0;
-	int err = s->target.ops->get_fpu(s->target.impl, &s->fpu);
+	int err = select_g_thread(s);
+	if (!err)
+		err = s->target.ops->get_fpu(s->target.impl, &s->fpu);
 	if (err)
 		return err;
 	s->fpu_valid = true;
@@ -242,6 +262,9 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop)
 	int signal;
 
 	s->last_stop = *stop;
+	if (thread_exists(s, stop->thread))
+		s->g_thread = s->c_thread = stop->thread;
+	s->last_stop.thread = s->g_thread;
 	s->regs_valid = s->fpu_valid = false;
 	reply_clear(s);
 	if (stop->reason == TARGET_STOP_EXITED) {
@@ -284,7 +307,7 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop)
 		reply_expedite(s, regs_sp_number(s->arch));
 		reply_expedite(s, regs_fp_number(s->arch));
 	}
-	reply_str(s, "thread:1;");
+	reply_fmt(s, "thread:%x;", s->g_thread);
 }
 
 /* ---- session ---- */
@@ -300,6 +323,11 @@ void rsp_session_init(struct rsp_session *s, struct target target, bool stopped_
 	 * stopped by connecting is interrupted. */
 	s->last_stop.reason = stopped_running_guest ? TARGET_STOP_INTERRUPTED : TARGET_STOP_STEP;
 	s->xml_len = regs_target_xml(s->arch, s->xml, sizeof(s->xml));
+	s->nthreads = target.ops->thread_count ? target.ops->thread_count(target.impl) : 1;
+	if (s->nthreads < 1)
+		s->nthreads = 1;
+	s->g_thread = s->c_thread = 1;
+	s->last_stop.thread = 1;
 }
 
 void rsp_session_destroy(struct rsp_session *s)
@@ -314,7 +342,7 @@ void rsp_session_destroy(struct rsp_session *s)
 static enum rsp_action handle_query_supported(struct rsp_session *s)
 {
 	reply_clear(s);
-	reply_fmt(s, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;"
+	reply_fmt(s, "PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;"
 		     "QStartNoAckMode+;vContSupported+;ConditionalBreakpoints+",
 		  (unsigned)RSP_MAX_PAYLOAD);
 	return RSP_ACTION_REPLY;
@@ -350,6 +378,97 @@ static enum rsp_action handle_xfer_features(struct rsp_session *s, const uint8_t
 	return RSP_ACTION_REPLY;
 }
 
+/* One line saying what a thread is, from the target (or "vCPU n"). */
+static int describe_thread(struct rsp_session *s, unsigned thread, char *buf, size_t size)
+{
+	int n = -1;
+
+	if (s->target.ops->describe_thread)
+		n = s->target.ops->describe_thread(s->target.impl, thread, buf, size);
+	if (n < 0)
+		n = snprintf(buf, size, "vCPU %u", thread - 1);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= size)
+		n = (int)size - 1;
+	return n;
+}
+
+/* The <threads> document gdb's `info threads` reads. Text from the
+ * target is plain words; '<' and '&' are left out all the same. */
+static void build_threads_xml(struct rsp_session *s)
+{
+	size_t at = 0, room = sizeof(s->threads_xml);
+
+	at += (size_t)snprintf(s->threads_xml, room, "<?xml version=\"1.0\"?>\n<threads>\n");
+	for (unsigned t = 1; t <= s->nthreads && at < room; t++) {
+		char what[160];
+		describe_thread(s, t, what, sizeof(what));
+		for (char *c = what; *c; c++)
+			if (*c == '<' || *c == '&' || *c == '>')
+				*c = ' ';
+		int n = snprintf(s->threads_xml + at, room - at,
+				 "<thread id=\"%x\" core=\"%u\" name=\"vCPU %u\">%s</thread>\n", t,
+				 t - 1, t - 1, what);
+		if (n < 0 || (size_t)n >= room - at)
+			break;
+		at += (size_t)n;
+	}
+	if (at < room)
+		at += (size_t)snprintf(s->threads_xml + at, room - at, "</threads>\n");
+	s->threads_xml_len = at < room ? at : room - 1;
+}
+
+/* qXfer:threads:read::OFFSET,LENGTH */
+static enum rsp_action handle_xfer_threads(struct rsp_session *s, const uint8_t *p,
+					   const uint8_t *end)
+{
+	uint64_t offset, length;
+
+	if (!expect(&p, end, ':') || !parse_hex(&p, end, &offset) || !expect(&p, end, ',') ||
+	    !parse_hex(&p, end, &length) || p != end)
+		return reply_error(s, EINVAL);
+	if (offset == 0 || !s->threads_xml_len)
+		build_threads_xml(s);
+	reply_clear(s);
+	if (offset >= s->threads_xml_len) {
+		reply_str(s, "l");
+		return RSP_ACTION_REPLY;
+	}
+	uint64_t left = s->threads_xml_len - offset;
+	uint64_t room = RSP_MAX_PAYLOAD / 2;
+	uint64_t n = length < left ? length : left;
+	if (n > room)
+		n = room;
+	reply_str(s, n < left ? "m" : "l");
+	reply_raw(s, s->threads_xml + offset, n);
+	return RSP_ACTION_REPLY;
+}
+
+/* qThreadExtraInfo,ID: the description, hex-encoded. */
+static enum rsp_action handle_thread_extra_info(struct rsp_session *s, const uint8_t *p,
+						const uint8_t *end)
+{
+	uint64_t thread;
+	char what[160];
+
+	if (!parse_hex(&p, end, &thread) || p != end || !thread_exists(s, thread))
+		return reply_error(s, ESRCH);
+	int n = describe_thread(s, (unsigned)thread, what, sizeof(what));
+	reply_clear(s);
+	reply_hex(s, (const uint8_t *)what, (size_t)n);
+	return RSP_ACTION_REPLY;
+}
+
+static enum rsp_action handle_thread_list(struct rsp_session *s)
+{
+	reply_clear(s);
+	reply_str(s, "m");
+	for (unsigned t = 1; t <= s->nthreads; t++)
+		reply_fmt(s, t == 1 ? "%x" : ",%x", t);
+	return RSP_ACTION_REPLY;
+}
+
 static enum rsp_action handle_query(struct rsp_session *s, const uint8_t *p, size_t len)
 {
 	const uint8_t *end = p + len;
@@ -358,11 +477,15 @@ static enum rsp_action handle_query(struct rsp_session *s, const uint8_t *p, siz
 		return handle_query_supported(s);
 	if (starts_with(p, len, "qXfer:features:read:"))
 		return handle_xfer_features(s, p + strlen("qXfer:features:read:"), end);
+	if (starts_with(p, len, "qXfer:threads:read:"))
+		return handle_xfer_threads(s, p + strlen("qXfer:threads:read:"), end);
+	if (starts_with(p, len, "qThreadExtraInfo,"))
+		return handle_thread_extra_info(s, p + strlen("qThreadExtraInfo,"), end);
+	if (equals(p, len, "qfThreadInfo"))
+		return handle_thread_list(s);
 	reply_clear(s);
 	if (equals(p, len, "qC")) {
-		reply_str(s, "QC1");
-	} else if (equals(p, len, "qfThreadInfo")) {
-		reply_str(s, "m1");
+		reply_fmt(s, "QC%x", s->g_thread);
 	} else if (equals(p, len, "qsThreadInfo")) {
 		reply_str(s, "l");
 	} else if (starts_with(p, len, "qAttached")) {
@@ -391,7 +514,9 @@ static enum rsp_action handle_read_all_registers(struct rsp_session *s)
 
 static int store_regs(struct rsp_session *s, bool fpu_changed)
 {
-	int err = s->target.ops->set_regs(s->target.impl, &s->regs);
+	int err = select_g_thread(s);
+	if (!err)
+		err = s->target.ops->set_regs(s->target.impl, &s->regs);
 	if (!err && fpu_changed)
 		err = s->target.ops->set_fpu(s->target.impl, &s->fpu);
 	/* Re-read on next use: the target may normalise what we wrote. */
@@ -491,6 +616,9 @@ static enum rsp_action handle_read_memory(struct rsp_session *s, const uint8_t *
 	reply_clear(s);
 	if (len == 0)
 		return RSP_ACTION_REPLY;
+	int err = select_g_thread(s);
+	if (err)
+		return reply_error(s, err);
 	long n = s->target.ops->read_mem(s->target.impl, addr, buf, (size_t)len);
 	if (n <= 0)
 		return reply_error(s, n < 0 ? (int)n : EFAULT);
@@ -503,7 +631,9 @@ static enum rsp_action write_memory(struct rsp_session *s, uint64_t addr, const 
 {
 	if (len == 0)
 		return reply_ok(s); /* gdb probes X support with a zero length */
-	int err = s->target.ops->write_mem(s->target.impl, addr, data, len);
+	int err = select_g_thread(s);
+	if (!err)
+		err = s->target.ops->write_mem(s->target.impl, addr, data, len);
 	return err ? reply_error(s, err) : reply_ok(s);
 }
 
@@ -587,6 +717,9 @@ static enum rsp_action handle_point(struct rsp_session *s, bool insert, const ui
 	if (type > TARGET_POINT_ACCESS)
 		return reply_empty(s);
 	enum target_point point = (enum target_point)type;
+	int selected = select_g_thread(s);
+	if (selected)
+		return reply_error(s, selected);
 	if (!insert) {
 		if (p != end)
 			return reply_error(s, EINVAL);
@@ -672,74 +805,131 @@ static enum rsp_action resume_at(struct rsp_session *s, const uint8_t *p, const 
 	}
 	memset(resume, 0, sizeof(*resume));
 	resume->kind = kind;
+	resume->thread = s->c_thread;
 	s->regs_valid = s->fpu_valid = false;
 	return RSP_ACTION_RESUME;
 }
 
-/* vCont;ACTION[:THREAD]... — one thread, so the first action that names
- * it (or no thread) decides. */
-static enum rsp_action handle_vcont(struct rsp_session *s, const uint8_t *p, const uint8_t *end,
-				    struct target_resume *resume)
+/* A thread id in a vCont action or an H packet: N, -1 (all), 0 (any),
+ * or pP.N as in multiprocess syntax (one process here). -1 and 0 come
+ * back as 0. Returns false for anything else. */
+static bool parse_thread_id(const uint8_t *p, const uint8_t *end, uint64_t *thread)
 {
+	if (p < end && *p == 'p') {
+		const uint8_t *dot = memchr(p, '.', (size_t)(end - p));
+		if (!dot)
+			return false;
+		p = dot + 1;
+	}
+	if (end - p == 2 && p[0] == '-' && p[1] == '1') {
+		*thread = 0;
+		return true;
+	}
+	return parse_hex(&p, end, thread) && p == end;
+}
+
+/* What one vCont action asks of a thread. */
+struct vcont_action {
+	char verb; /* c s r t, or 0: none */
+	uint64_t range_start, range_end;
+};
+
+/* Parses the actions of vCont;ACTION[:THREAD]... and gives each thread
+ * the first one that names it (or names no thread). Returns 0 or
+ * -EINVAL. */
+static int parse_vcont(struct rsp_session *s, const uint8_t *p, const uint8_t *end,
+		       struct vcont_action *per_thread, unsigned n)
+{
+	memset(per_thread, 0, n * sizeof(*per_thread));
 	while (p < end) {
 		if (!expect(&p, end, ';'))
-			return reply_error(s, EINVAL);
+			return -EINVAL;
 		const uint8_t *action = p;
 		while (p < end && *p != ';')
 			p++;
 		const uint8_t *action_end = p;
 		const uint8_t *colon = memchr(action, ':', (size_t)(action_end - action));
 		const uint8_t *args_end = colon ? colon : action_end;
-		if (colon) {
-			/* Thread ids: 1, -1 (all) or p1.1 style; anything else is
-			 * another thread and not ours. */
-			size_t tlen = (size_t)(action_end - colon - 1);
-			const uint8_t *tid = colon + 1;
-			if (!equals(tid, tlen, "1") && !equals(tid, tlen, "-1") &&
-			    !equals(tid, tlen, "p1.1") && !equals(tid, tlen, "p1.-1") &&
-			    !equals(tid, tlen, "p-1.-1") && !equals(tid, tlen, "0"))
-				continue;
-		}
+		uint64_t thread = 0, sig;
 		if (action == args_end)
-			return reply_error(s, EINVAL);
+			return -EINVAL;
+		if (colon && !parse_thread_id(colon + 1, action_end, &thread))
+			return -EINVAL;
+		struct vcont_action a = { .verb = (char)*action };
 		const uint8_t *q = action + 1;
-		uint64_t sig;
-		memset(resume, 0, sizeof(*resume));
-		s->regs_valid = s->fpu_valid = false;
 		switch (*action) {
 		case 'c':
-			if (q != args_end)
-				return reply_error(s, EINVAL);
-			resume->kind = TARGET_RESUME_CONTINUE;
-			return RSP_ACTION_RESUME;
 		case 's':
+		case 't':
 			if (q != args_end)
-				return reply_error(s, EINVAL);
-			resume->kind = TARGET_RESUME_STEP;
-			return RSP_ACTION_RESUME;
+				return -EINVAL;
+			break;
 		case 'C':
 		case 'S':
 			/* The signal is not delivered: a bare-metal guest has no
 			 * signals; gdb passes back the one it was told. */
 			if (!parse_hex(&q, args_end, &sig) || q != args_end)
-				return reply_error(s, EINVAL);
-			resume->kind = *action == 'C' ? TARGET_RESUME_CONTINUE : TARGET_RESUME_STEP;
-			return RSP_ACTION_RESUME;
+				return -EINVAL;
+			a.verb = *action == 'C' ? 'c' : 's';
+			break;
 		case 'r':
-			if (!parse_hex(&q, args_end, &resume->range_start) || !expect(&q, args_end, ',') ||
-			    !parse_hex(&q, args_end, &resume->range_end) || q != args_end)
-				return reply_error(s, EINVAL);
-			resume->kind = TARGET_RESUME_RANGE;
-			return RSP_ACTION_RESUME;
-		case 't':
-			continue; /* already stopped */
+			if (!parse_hex(&q, args_end, &a.range_start) || !expect(&q, args_end, ',') ||
+			    !parse_hex(&q, args_end, &a.range_end) || q != args_end)
+				return -EINVAL;
+			break;
 		default:
-			return reply_error(s, EINVAL);
+			return -EINVAL;
+		}
+		if (thread && !thread_exists(s, thread))
+			continue; /* not one of ours */
+		for (unsigned t = 1; t <= n; t++)
+			if ((!thread || thread == t) && !per_thread[t - 1].verb)
+				per_thread[t - 1] = a;
+	}
+	return 0;
+}
+
+/* vCont;ACTION[:THREAD]... All-stop: one thread steps (s or r) or
+ * continues; the rest continue with it or stay stopped, as the actions
+ * say (gdb's scheduler-locking sends a step for one thread alone). */
+static enum rsp_action handle_vcont(struct rsp_session *s, const uint8_t *p, const uint8_t *end,
+				    struct target_resume *resume)
+{
+	struct vcont_action per_thread[RSP_MAX_THREADS];
+	unsigned n = s->nthreads < RSP_MAX_THREADS ? s->nthreads : RSP_MAX_THREADS;
+
+	if (parse_vcont(s, p, end, per_thread, n))
+		return reply_error(s, EINVAL);
+	unsigned stepper = 0, runner = 0, running = 0;
+	for (unsigned t = 1; t <= n; t++) {
+		char verb = per_thread[t - 1].verb;
+		if ((verb == 's' || verb == 'r') && !stepper)
+			stepper = t;
+		if (verb == 'c') {
+			running++;
+			if (!runner || t == s->c_thread)
+				runner = t;
 		}
 	}
-	/* Nothing for our thread: stay stopped and say so. */
-	rsp_stop_reply(s, &s->last_stop);
-	return RSP_ACTION_REPLY;
+	if (!stepper && !running) {
+		/* Nothing to run: stay stopped and say so. */
+		rsp_stop_reply(s, &s->last_stop);
+		return RSP_ACTION_REPLY;
+	}
+	unsigned primary = stepper ? stepper : runner;
+	const struct vcont_action *a = &per_thread[primary - 1];
+	memset(resume, 0, sizeof(*resume));
+	resume->kind = a->verb == 's' ? TARGET_RESUME_STEP
+		       : a->verb == 'r' ? TARGET_RESUME_RANGE
+					: TARGET_RESUME_CONTINUE;
+	resume->range_start = a->range_start;
+	resume->range_end = a->range_end;
+	resume->thread = primary;
+	/* The others continue only if every one of them was told to. */
+	resume->others_stopped = running + (stepper ? 1 : 0) < n;
+	s->c_thread = primary;
+	s->regs_valid = s->fpu_valid = false;
+	return RSP_ACTION_RESUME;
 }
 
 static enum rsp_action handle_v(struct rsp_session *s, const uint8_t *p, size_t len,
@@ -763,6 +953,31 @@ static enum rsp_action handle_v(struct rsp_session *s, const uint8_t *p, size_t 
 		return reply_ok(s);
 	}
 	return reply_empty(s);
+}
+
+/* Hg / Hc: the thread later register (g) or resume (c) packets are for.
+ * 0 and -1 leave the choice as it is. */
+static enum rsp_action handle_set_thread(struct rsp_session *s, const uint8_t *p,
+					 const uint8_t *end)
+{
+	uint64_t thread;
+
+	if (p == end || (*p != 'g' && *p != 'c'))
+		return reply_ok(s); /* other H kinds are obsolete: accepted */
+	char which = (char)*p++;
+	if (!parse_thread_id(p, end, &thread))
+		return reply_error(s, EINVAL);
+	if (thread && !thread_exists(s, thread))
+		return reply_error(s, ESRCH);
+	if (!thread)
+		return reply_ok(s);
+	if (which == 'g' && thread != s->g_thread) {
+		s->g_thread = (unsigned)thread;
+		s->regs_valid = s->fpu_valid = false;
+	} else if (which == 'c') {
+		s->c_thread = (unsigned)thread;
+	}
+	return reply_ok(s);
 }
 
 enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload, size_t len,
@@ -810,8 +1025,13 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 	case 'v':
 		return handle_v(s, payload, len, resume);
 	case 'H':
-	case 'T':
-		return reply_ok(s); /* one thread, always alive */
+		return handle_set_thread(s, payload + 1, end);
+	case 'T': {
+		uint64_t thread;
+		if (!parse_thread_id(payload + 1, end, &thread) || !thread_exists(s, thread))
+			return reply_error(s, ESRCH);
+		return reply_ok(s); /* every vCPU lives as long as the machine */
+	}
 	case 'D':
 		reply_ok(s);
 		return RSP_ACTION_DETACH;

@@ -14,6 +14,9 @@
 #include "stub/packet.h"
 #include "stub/target.h"
 
+/* The most threads (vCPUs) a session serves: APIC ids 0..254. */
+#define RSP_MAX_THREADS 255
+
 enum rsp_action {
 	RSP_ACTION_REPLY,   /* send s->reply */
 	RSP_ACTION_RESUME,  /* run the target as *resume says, then report */
@@ -35,7 +38,14 @@ struct rsp_session {
 	bool noack;
 	bool noack_requested; /* switch once the OK reply has gone out */
 
-	/* What the current stop looks like; refetched after every resume. */
+	/* Threads (vCPUs) 1..nthreads. Hg picks the one registers and memory
+	 * are read for, Hc the one a step is for; every stop makes the thread
+	 * that stopped both. */
+	unsigned nthreads;
+	unsigned g_thread, c_thread;
+
+	/* What the current stop looks like (for g_thread); refetched after
+	 * every resume and thread switch. */
 	struct target_regs regs;
 	struct target_fpu fpu;
 	bool regs_valid, fpu_valid;
@@ -54,6 +64,9 @@ struct rsp_session {
 	uint8_t reply_frame[2 + RSP_MAX_PAYLOAD + 4];
 	size_t xml_len;
 	char xml[12288];
+	/* qXfer:threads:read, built when gdb asks for offset 0. */
+	size_t threads_xml_len;
+	char threads_xml[32768];
 };
 
 /* Sets up a session for a newly connected gdb. The first stop gdb asks

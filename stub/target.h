@@ -63,10 +63,10 @@ struct target_resume {
 	enum target_resume_kind kind;
 	uint64_t range_start, range_end; /* linear pc values, for RANGE */
 	/* Several threads: the one `kind` is for (0: the selected one), and
-	 * whether the others continue meanwhile or stay stopped (gdb's
-	 * scheduler-locking). A stop of any thread stops them all. */
+	 * whether the others stay stopped (gdb's scheduler-locking) instead
+	 * of continuing meanwhile. A stop of any thread stops them all. */
 	unsigned thread;
-	bool others_continue;
+	bool others_stopped;
 };
 
 enum target_stop_reason {
