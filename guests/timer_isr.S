@@ -14,8 +14,9 @@
 #define STUB_ERR(vec) isr_##vec: pushl $vec; jmp isr_common
 #endif
 
-	.globl isr_0, isr_6, isr_13, isr_32, isr_39, isr_48, isr_64, isr_128, isr_255
+	.globl isr_0, isr_3, isr_6, isr_13, isr_32, isr_39, isr_48, isr_64, isr_128, isr_255
 STUB(0)
+STUB(3)
 STUB(6)
 STUB_ERR(13)
 STUB(32)
