@@ -352,6 +352,13 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 		case KVM_EXIT_INTERNAL_ERROR:
 			if (handle_internal_error(kt, stop))
 				return devices_flush(dev);
+			if (kt->watch_hit) {
+				/* The completed instruction's frame landed on a
+				 * watched stack. */
+				stop->reason = kt->watch_reason;
+				stop->addr = kt->watch_addr;
+				return devices_flush(dev);
+			}
 			if (stepping) {
 				stop->reason = TARGET_STOP_STEP;
 				return devices_flush(dev);
