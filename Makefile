@@ -34,7 +34,7 @@ all: tools $(BUILD)/kvmstub guests
 
 # Tools the build and the tests need, with the Debian package for each.
 # Run as root in CI, missing ones are installed; otherwise we say what to do.
-REQUIRED_TOOLS := gcc:gcc as:binutils ld:binutils python3:python3 gdb:gdb
+REQUIRED_TOOLS := gcc:gcc as:binutils ld:binutils python3:python3 gdb:gdb lldb:lldb
 tools:
 	@for pair in $(REQUIRED_TOOLS); do \
 		tool=$${pair%%:*}; pkg=$${pair##*:}; \
