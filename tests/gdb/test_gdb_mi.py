@@ -31,7 +31,10 @@ def readme_launch_configuration():
     section = readme.split("\n### VS Code\n")[1].split("\n#")[0]
     blocks = re.findall(r"```json\n(.*?)```", section, re.S)
     assert len(blocks) == 1, "README's VS Code section has %d json blocks" % len(blocks)
-    launch = json.loads(blocks[0].replace("${workspaceFolder}", testlib.ROOT))
+    # ${workspaceFolder}/build/ is the build under test (build/san for SAN=1).
+    build = os.path.dirname(os.path.abspath(testlib.KVMSTUB))
+    launch = json.loads(blocks[0].replace("${workspaceFolder}/build/", build + "/")
+                        .replace("${workspaceFolder}", testlib.ROOT))
     configs = [c for c in launch["configurations"] if c["type"] == "cppdbg"]
     assert len(configs) == 1, launch
     return configs[0]
@@ -125,10 +128,8 @@ class VsCodeSession:
         self.config = config
         port = testlib.free_port()
         server_args = shlex.split(config["debugServerArgs"])
-        assert config["debugServerPath"] == testlib.KVMSTUB or \
-            os.path.realpath(config["debugServerPath"]) == \
-            os.path.realpath(os.path.join(testlib.ROOT, "build", "kvmstub")), config
-        # The tests may run another build (build/san): the same arguments.
+        assert os.path.realpath(config["debugServerPath"]) == \
+            os.path.realpath(testlib.KVMSTUB), config
         image = server_args[-1]
         assert os.path.exists(image), "the configuration's image %s was not built" % image
         self.stub = Stub(server_args, port=port)
@@ -175,7 +176,7 @@ def test_readme_vscode_configuration_is_cppdbg_against_kvmstub():
     assert c["request"] == "launch" and c["MIMode"] == "gdb", c
     assert c["program"].endswith(".elf") and os.path.exists(c["program"]), c
     assert c["miDebuggerServerAddress"] == "localhost:1234", c
-    assert c["debugServerPath"].endswith("/build/kvmstub"), c
+    assert os.path.realpath(c["debugServerPath"]) == os.path.realpath(testlib.KVMSTUB), c
     assert shlex.split(c["debugServerArgs"])[-1] == c["program"], c
 
 

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 
 import testlib
 
@@ -77,9 +78,16 @@ def dpkg_status():
 
 
 def run_root(*cmd):
-    proc = subprocess.run(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=120)
-    return proc.returncode, proc.stdout.decode(errors="replace")
+    """Runs CMD; dpkg waits (up to a minute) for an apt or dpkg that holds
+    its lock at the same moment rather than failing the test."""
+    deadline = time.monotonic() + 60
+    while True:
+        proc = subprocess.run(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=120)
+        out = proc.stdout.decode(errors="replace")
+        if proc.returncode == 0 or "lock" not in out or time.monotonic() > deadline:
+            return proc.returncode, out
+        time.sleep(1)
 
 
 def test_make_deb_installs_with_dpkg_runs_and_removes_cleanly():
