@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tests/gdb/test_lldb.py — stock lldb (`gdb-remote`) debugging the C guests
 through kvmstub: connect, a breakpoint by function name, continue,
-`register read`, `memory read`, `si` off a breakpoint, continue to the end.
+`register read`, `memory read`, `si` off a breakpoint, a write watchpoint,
+continue to the end.
 Asserts on what lldb prints, as a user reads it, and on kvmstub's status
 and the guest's output. lldb missing is a failure, not a skip (the
 Makefile's tools check installs it in CI)."""
@@ -154,6 +155,17 @@ def test_lldb_continue_from_a_breakpoint_reaches_the_next_hit():
     r = lldb_session("cdemo64.elf", ["breakpoint set --name add", "continue",
                                      "continue", "continue", "frame variable a"])
     r.expect("add(a=0, b=1)", "add(a=1, b=1)", "add(a=2, b=1)", "(int) a = 2")
+
+
+def test_lldb_write_watchpoint_stops_with_the_old_and_new_value():
+    r = lldb_session("cdemo64.elf", ["breakpoint set --name kernel_main", "continue",
+                                     "watchpoint set variable counter", "continue",
+                                     "frame variable counter"])
+    r.expect("Watchpoint created: Watchpoint 1: addr = 0x%08x size = 4"
+             % symbol("cdemo64.elf", "counter"),
+             "Watchpoint 1 hit:", "old value: 0", "new value: 1",
+             "stop reason = watchpoint 1", "cdemo64.elf`kernel_main at cdemo.c:",
+             "(int) counter = 1")
 
 
 def test_lldb_continue_to_the_end_reports_status_15_and_the_guest_output():
