@@ -14,7 +14,8 @@ NM ?= nm
 
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
 	      triplefault realcs stepper selfcopy echo printspin idle
-GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf timer32 timer64 smp64
+GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf timer32 timer64 uartirq32 uartirq64 \
+	     smp64
 
 GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \
 		$(patsubst %,$(GB)/%.map,$(GUEST_FLAT)) \
@@ -115,6 +116,14 @@ $(GB)/timer32.elf: $(GB)/obj32/start32.o $(GB)/obj32/timer.o $(GB)/obj32/timer_i
 	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/timer64.elf: $(GB)/obj64/start64.o $(GB)/obj64/timer.o $(GB)/obj64/timer_isr.o \
+		$(GB)/obj64/uart.o guests/kernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/uartirq32.elf: $(GB)/obj32/start32.o $(GB)/obj32/uartirq.o $(GB)/obj32/timer_isr.o \
+		$(GB)/obj32/uart.o guests/kernel.ld
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/uartirq64.elf: $(GB)/obj64/start64.o $(GB)/obj64/uartirq.o $(GB)/obj64/timer_isr.o \
 		$(GB)/obj64/uart.o guests/kernel.ld
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 

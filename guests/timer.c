@@ -1,9 +1,9 @@
 /* guests/timer.c — a kernel that takes interrupts, built for protected mode
  * (timer32.elf, handlers return with iret) and long mode (timer64.elf,
- * iretq). In order: `int $0x80`; #DE, #UD and #GP handlers that skip the
- * faulting instruction; the PIT through the remapped 8259 (vector 0x20);
- * the PIT through IOAPIC pin 2 (vector 0x30, as a PC and QEMU route IRQ0);
- * the LAPIC timer (vector 0x40). Each timer waits for five ticks in a
+ * iretq). In order: `int $0x80`; #DE, #BP (its own int3), #UD and #GP
+ * handlers (those that fault skip the faulting instruction); the PIT
+ * through the remapped 8259 (vector 0x20); the PIT through IOAPIC pin 2
+ * (vector 0x30, as a PC and QEMU route IRQ0); the LAPIC timer (0x40). Each timer waits for five ticks in a
  * `sti; hlt` loop. It ends by returning to start*.S, whose `hlt` runs with
  * interrupts off: status 0. Every line of output is fixed, so a test can
  * compare it byte for byte. */
@@ -48,7 +48,7 @@ struct isr_frame {
 #define TICKS 5
 
 volatile unsigned pic_ticks, ioapic_ticks, lapic_ticks, spurious;
-volatile unsigned de_seen, ud_seen;
+volatile unsigned de_seen, ud_seen, bp_seen;
 volatile unsigned long gp_error;
 volatile unsigned long spin_counter;
 
@@ -56,7 +56,7 @@ void kernel_main(void);
 void isr_dispatch(struct isr_frame *f);
 void pit_tick(void);
 void spin_with_ticks(void);
-extern char isr_0[], isr_6[], isr_13[], isr_32[], isr_39[], isr_48[], isr_64[], isr_128[],
+extern char isr_0[], isr_3[], isr_6[], isr_13[], isr_32[], isr_39[], isr_48[], isr_64[], isr_128[],
 	isr_255[];
 
 #ifdef __x86_64__
@@ -143,6 +143,9 @@ void isr_dispatch(struct isr_frame *f)
 		de_seen = 1;
 		f->ip += 2;
 		break;
+	case 3: /* #BP from the kernel's own int3: a trap, ip is past it */
+		bp_seen = 1;
+		break;
 	case 6: /* #UD from ud2 (0f 0b) */
 		ud_seen = 1;
 		f->ip += 2;
@@ -215,6 +218,7 @@ void kernel_main(void)
 
 	print("timer kernel in " MODE_NAME "\n");
 	set_gate(0, isr_0, 0x8e);
+	set_gate(3, isr_3, 0x8f);
 	set_gate(6, isr_6, 0x8e);
 	set_gate(13, isr_13, 0x8e);
 	set_gate(VEC_PIC_TIMER, isr_32, 0x8e);
@@ -232,6 +236,8 @@ void kernel_main(void)
 
 	__asm__ volatile("divl %%ecx" : "+a"(lo), "+d"(hi) : "c"(0));
 	print(de_seen ? "#DE handled\n" : "#DE missed\n");
+	__asm__ volatile("int3");
+	print(bp_seen ? "#BP handled\n" : "#BP missed\n");
 	__asm__ volatile("ud2");
 	print(ud_seen ? "#UD handled\n" : "#UD missed\n");
 	__asm__ volatile("mov %%eax, %%ds" : : "a"(0x1234));

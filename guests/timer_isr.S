@@ -1,8 +1,9 @@
 /* guests/timer_isr.S — the interrupt and exception entry stubs of the timer
- * kernel, for 32-bit (iret) and 64-bit (iretq) builds. Each stub pushes a
+ * kernel and the COM1-interrupt echo kernel, for 32-bit (iret) and 64-bit
+ * (iretq) builds. Each stub pushes a
  * zero where the CPU pushes no error code, then its vector, saves the
  * caller-saved registers and calls isr_dispatch(struct isr_frame *) in
- * timer.c; the frame is what the C side may change (ip, eax/rax). */
+ * the kernel's C file; the frame is what the C side may change (ip, eax/rax). */
 	.section .text
 #ifdef __x86_64__
 	.code64
@@ -14,11 +15,13 @@
 #define STUB_ERR(vec) isr_##vec: pushl $vec; jmp isr_common
 #endif
 
-	.globl isr_0, isr_6, isr_13, isr_32, isr_39, isr_48, isr_64, isr_128, isr_255
+	.globl isr_0, isr_3, isr_6, isr_13, isr_32, isr_36, isr_39, isr_48, isr_64, isr_128, isr_255
 STUB(0)
+STUB(3)
 STUB(6)
 STUB_ERR(13)
 STUB(32)
+STUB(36)
 STUB(39)
 STUB(48)
 STUB(64)

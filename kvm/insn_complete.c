@@ -64,7 +64,12 @@ struct completion {
 	const struct insn_memory *mem;
 	char *why;
 	size_t why_size;
-	char what[48]; /* "iret at 0x8:0x1234" */
+	/* What the instruction is, for a refusal ("iret at 0x8:0x1234"); the
+	 * text is formatted only then, as completions are on the hot path. */
+	const char *name;
+	int vector; /* int n: n; otherwise -1 */
+	uint16_t at_cs;
+	uint64_t at_rip;
 };
 
 static int refuse(struct completion *c, int err, const char *fmt, ...)
@@ -75,11 +80,18 @@ static int refuse(struct completion *c, int err, const char *fmt, ...)
 	char reason[160];
 	va_list ap;
 
+	char what[48];
+
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	if (c->vector >= 0)
+		snprintf(what, sizeof(what), "int $0x%x", (unsigned)c->vector);
+	else
+		snprintf(what, sizeof(what), "%s", c->name);
 	if (c->why_size)
-		snprintf(c->why, c->why_size, "%s: %s", c->what, reason);
+		snprintf(c->why, c->why_size, "%s at 0x%x:0x%llx: %s", what, c->at_cs,
+			 (unsigned long long)c->at_rip, reason);
 	return -err;
 }
 
@@ -595,7 +607,8 @@ int insn_complete(struct kvm_regs *regs, struct kvm_sregs *sregs,
 		  const struct insn_memory *mem, char *why, size_t why_size)
 {
 	struct completion c = { .r = *regs, .s = *sregs, .mem = mem, .why = why,
-				.why_size = why_size };
+				.why_size = why_size, .name = "instruction", .vector = -1,
+				.at_cs = sregs->cs.selector, .at_rip = regs->rip };
 	enum insn_cpu_mode mode = insn_cpu_mode(sregs);
 	uint8_t bytes[15];
 	struct insn_decoded d;
@@ -603,8 +616,6 @@ int insn_complete(struct kvm_regs *regs, struct kvm_sregs *sregs,
 
 	if (why_size)
 		why[0] = '\0';
-	snprintf(c.what, sizeof(c.what), "instruction at 0x%x:0x%llx", sregs->cs.selector,
-		 (unsigned long long)regs->rip);
 	/* Fetch what is there, up to 15 bytes: an instruction near the end of
 	 * mapped memory is shorter than that. */
 	size_t n = sizeof(bytes);
@@ -625,11 +636,9 @@ int insn_complete(struct kvm_regs *regs, struct kvm_sregs *sregs,
 		return refuse(&c, ENOTSUP, "bytes %s%s: not an instruction kvmstub completes", hex,
 			      n > len ? " ..." : "");
 	}
-	snprintf(c.what, sizeof(c.what), "%s at 0x%x:0x%llx", d.name, sregs->cs.selector,
-		 (unsigned long long)regs->rip);
+	c.name = d.name;
 	if (d.kind == INSN_INT && d.opcode == 0xcd)
-		snprintf(c.what, sizeof(c.what), "int $0x%x at 0x%x:0x%llx", d.vector,
-			 sregs->cs.selector, (unsigned long long)regs->rip);
+		c.vector = d.vector;
 	if (d.lock)
 		return refuse(&c, ENOTSUP, "a lock prefix (#UD)");
 	if (mode == INSN_MODE_REAL)

@@ -364,6 +364,13 @@ static int run_guest(struct kvm_target *kt, struct vcpu *c, bool stepping,
 		case KVM_EXIT_INTERNAL_ERROR:
 			if (handle_internal_error(kt, c, stop))
 				return devices_flush(dev);
+			if (c->watch_hit) {
+				/* The completed instruction's frame landed on a
+				 * watched stack. */
+				stop->reason = c->watch_reason;
+				stop->addr = c->watch_addr;
+				return devices_flush(dev);
+			}
 			if (stepping) {
 				stop->reason = TARGET_STOP_STEP;
 				return devices_flush(dev);

@@ -810,15 +810,19 @@ static enum rsp_action resume_at(struct rsp_session *s, const uint8_t *p, const 
 	return RSP_ACTION_RESUME;
 }
 
-/* A thread id in a vCont action or an H packet: N, -1 (all), 0 (any),
- * or pP.N as in multiprocess syntax (one process here). -1 and 0 come
- * back as 0. Returns false for anything else. */
+/* A thread id in a vCont action or an H packet: N (hex, leading zeros
+ * as lldb sends them), -1 (all), 0 (any), or pP.N / pP as in the
+ * multiprocess syntax (one process here). -1 and 0 come back as 0.
+ * Returns false for anything else. */
 static bool parse_thread_id(const uint8_t *p, const uint8_t *end, uint64_t *thread)
 {
 	if (p < end && *p == 'p') {
+		/* pPID alone is every thread of the process (lldb sends it). */
 		const uint8_t *dot = memchr(p, '.', (size_t)(end - p));
-		if (!dot)
-			return false;
+		if (!dot) {
+			*thread = 0;
+			return end - p > 1;
+		}
 		p = dot + 1;
 	}
 	if (end - p == 2 && p[0] == '-' && p[1] == '1') {

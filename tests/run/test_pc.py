@@ -18,6 +18,7 @@ from testlib import guest, run
 TIMER_LINES = [
     b"int $0x80 returned 0x2a\n",
     b"#DE handled\n",
+    b"#BP handled\n",
     b"#UD handled\n",
     b"#GP error code 0x1234\n",
     b"PIT through the 8259: 5 ticks\n",
@@ -55,7 +56,7 @@ def test_timer_kernel_on_the_bare_machine_ends_at_its_first_hlt():
     # No interrupt controller: the first `sti; hlt` is the guest's end, as
     # it always was on the bare machine.
     check(["--machine", "bare", guest("timer64.elf")],
-          b"timer kernel in long mode\n" + b"".join(TIMER_LINES[:4]), 0)
+          b"timer kernel in long mode\n" + b"".join(TIMER_LINES[:5]), 0)
 
 
 def test_machine_option_rejects_other_kinds():
