@@ -817,11 +817,22 @@ static enum rsp_action resume_at(struct rsp_session *s, const uint8_t *p, const 
 static bool parse_thread_id(const uint8_t *p, const uint8_t *end, uint64_t *thread)
 {
 	if (p < end && *p == 'p') {
-		/* pPID alone is every thread of the process (lldb sends it). */
+		/* pPID alone is every thread of the process (lldb sends it);
+		 * another process's threads are none of ours. */
 		const uint8_t *dot = memchr(p, '.', (size_t)(end - p));
+		const uint8_t *pid_end = dot ? dot : end;
+		uint64_t pid = 1;
+		p++;
+		if (!(pid_end - p == 2 && p[0] == '-' && p[1] == '1') &&
+		    (!parse_hex(&p, pid_end, &pid) || p != pid_end))
+			return false;
+		if (pid > 1) {
+			*thread = UINT64_MAX;
+			return true;
+		}
 		if (!dot) {
 			*thread = 0;
-			return end - p > 1;
+			return true;
 		}
 		p = dot + 1;
 	}

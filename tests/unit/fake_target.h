@@ -53,6 +53,12 @@ struct fake_target {
 	struct fake_point_call last_insert;
 	unsigned remove_all_calls;
 
+	/* Threads 1..nthreads (0 counts as 1): which one the stub selected,
+	 * and which was selected when registers and memory were last asked. */
+	unsigned nthreads;
+	unsigned selected, select_calls;
+	unsigned get_regs_thread, read_mem_thread, point_thread;
+
 	/* resume pops stops[next_stop]; once they run out it reports exit 0. */
 	unsigned resume_calls;
 	struct target_resume last_resume;
@@ -69,6 +75,7 @@ static inline int fake_get_regs(void *impl, struct target_regs *regs)
 {
 	struct fake_target *t = impl;
 	t->get_regs_calls++;
+	t->get_regs_thread = t->selected;
 	if (t->get_regs_error)
 		return t->get_regs_error;
 	*regs = t->regs;
@@ -111,6 +118,7 @@ static inline long fake_read_mem(void *impl, uint64_t addr, void *buf, size_t le
 {
 	struct fake_target *t = impl;
 	t->read_mem_calls++;
+	t->read_mem_thread = t->selected;
 	t->last_read_len = len;
 	if (!fake_is_mapped(t, addr))
 		return -EFAULT;
@@ -137,6 +145,7 @@ static inline int fake_record_point(struct fake_target *t, bool insert, enum tar
 				    uint64_t addr, uint64_t len)
 {
 	struct fake_point_call call = { insert, kind, addr, len };
+	t->point_thread = t->selected;
 	if (t->npoint_calls < FAKE_MAX_POINT_CALLS)
 		t->point_calls[t->npoint_calls] = call;
 	t->npoint_calls++;
@@ -186,6 +195,49 @@ static inline int fake_resume(void *impl, const struct target_resume *how,
 	return 0;
 }
 
+static inline unsigned fake_thread_count(void *impl)
+{
+	struct fake_target *t = impl;
+	return t->nthreads ? t->nthreads : 1;
+}
+
+static inline int fake_select_thread(void *impl, unsigned thread)
+{
+	struct fake_target *t = impl;
+	t->select_calls++;
+	if (thread < 1 || thread > fake_thread_count(impl))
+		return -ESRCH;
+	t->selected = thread;
+	return 0;
+}
+
+/* "vCPU n: halted, long mode" for even threads, running for odd ones. */
+static inline int fake_describe_thread(void *impl, unsigned thread, char *buf, size_t size)
+{
+	if (thread < 1 || thread > fake_thread_count(impl) || size < 48)
+		return -ESRCH;
+	const char *state = thread % 2 ? "running" : "halted";
+	size_t n = 0;
+	const char *head = "vCPU ";
+	while (*head)
+		buf[n++] = *head++;
+	unsigned index = thread - 1;
+	if (index >= 100)
+		buf[n++] = (char)('0' + index / 100);
+	if (index >= 10)
+		buf[n++] = (char)('0' + index / 10 % 10);
+	buf[n++] = (char)('0' + index % 10);
+	buf[n++] = ':';
+	buf[n++] = ' ';
+	while (*state)
+		buf[n++] = *state++;
+	const char *tail = ", long mode";
+	while (*tail)
+		buf[n++] = *tail++;
+	buf[n] = '\0';
+	return (int)n;
+}
+
 static const struct target_ops fake_target_ops = {
 	.arch = fake_arch,
 	.get_regs = fake_get_regs,
@@ -198,6 +250,9 @@ static const struct target_ops fake_target_ops = {
 	.remove_point = fake_remove_point,
 	.remove_all_points = fake_remove_all_points,
 	.resume = fake_resume,
+	.thread_count = fake_thread_count,
+	.select_thread = fake_select_thread,
+	.describe_thread = fake_describe_thread,
 };
 
 /* A stopped guest of the given mode: recognisable register values (each

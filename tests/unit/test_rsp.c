@@ -1447,6 +1447,192 @@ static void test_a_resume_runs_until_a_stop_worth_reporting(void)
 	fixture_close(&f);
 }
 
+
+/* ---- threads: one per vCPU ---- */
+
+static struct fixture fixture_open_threads(unsigned n)
+{
+	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
+
+	f.t->nthreads = n;
+	rsp_session_init(f.s, fake_target_as_target(f.t), false);
+	return f;
+}
+
+static void test_thread_list_names_every_vcpu(void)
+{
+	struct fixture f = fixture_open_threads(12);
+
+	send(&f, "qfThreadInfo");
+	CHECK(reply_is(&f, "m1,2,3,4,5,6,7,8,9,a,b,c"));
+	send(&f, "qsThreadInfo");
+	CHECK(reply_is(&f, "l"));
+	send(&f, "qC");
+	CHECK(reply_is(&f, "QC1"));
+	fixture_close(&f);
+}
+
+static void test_hg_selects_the_vcpu_registers_and_memory_are_read_for(void)
+{
+	struct fixture f = fixture_open_threads(4);
+
+	CHECK_EQ(send(&f, "Hg3"), RSP_ACTION_REPLY);
+	CHECK(reply_is(&f, "OK"));
+	send(&f, "g");
+	CHECK_EQ(f.t->get_regs_thread, 3);
+	send(&f, "m1000,4");
+	CHECK_EQ(f.t->read_mem_thread, 3);
+	send(&f, "Z0,1010,1");
+	CHECK_EQ(f.t->point_thread, 3);
+	send(&f, "qC");
+	CHECK(reply_is(&f, "QC3"));
+	/* A new Hg drops the register cache: the next g asks the target. */
+	unsigned calls = f.t->get_regs_calls;
+	send(&f, "Hg2");
+	send(&f, "g");
+	CHECK_EQ(f.t->get_regs_calls, calls + 1);
+	CHECK_EQ(f.t->get_regs_thread, 2);
+	/* 0 and -1 keep the choice. */
+	send(&f, "Hg0");
+	CHECK(reply_is(&f, "OK"));
+	send(&f, "Hg-1");
+	send(&f, "qC");
+	CHECK(reply_is(&f, "QC2"));
+	fixture_close(&f);
+}
+
+static void test_threads_that_do_not_exist_are_refused(void)
+{
+	struct fixture f = fixture_open_threads(4);
+
+	CHECK(is_error_reply_to(&f, "Hg5"));
+	CHECK(is_error_reply_to(&f, "Hc9"));
+	CHECK(is_error_reply_to(&f, "T5"));
+	CHECK(is_error_reply_to(&f, "Hgzz"));
+	CHECK(is_error_reply_to(&f, "qThreadExtraInfo,5"));
+	send(&f, "T4");
+	CHECK(reply_is(&f, "OK"));
+	send(&f, "qC");
+	CHECK(reply_is(&f, "QC1"));
+	fixture_close(&f);
+}
+
+static void test_stop_reply_names_the_thread_that_stopped(void)
+{
+	struct fixture f = fixture_open_threads(4);
+
+	f.t->nstops = 1;
+	f.t->stops[0].reason = TARGET_STOP_SWBREAK;
+	f.t->stops[0].addr = 0x1100;
+	f.t->stops[0].thread = 3;
+	CHECK_EQ(send(&f, "vCont;c"), RSP_ACTION_RESUME);
+	struct target_stop stop;
+	CHECK_EQ(fake_resume(f.t, &f.resume, &stop), 0);
+	rsp_stop_reply(f.s, &stop);
+	CHECK(reply_starts_with(&f, "T05swbreak:;"));
+	CHECK(reply_contains(&f, "thread:3;"));
+	/* The expedited registers are that thread's. */
+	CHECK_EQ(f.t->get_regs_thread, 3);
+	send(&f, "qC");
+	CHECK(reply_is(&f, "QC3"));
+	send(&f, "?");
+	CHECK(reply_contains(&f, "thread:3;"));
+	fixture_close(&f);
+}
+
+static void test_vcont_scheduler_locking_steps_one_vcpu_alone(void)
+{
+	struct fixture f = fixture_open_threads(4);
+
+	/* scheduler-locking on: the step names one thread, nothing else. */
+	CHECK_EQ(send(&f, "vCont;s:2"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.kind, TARGET_RESUME_STEP);
+	CHECK_EQ(f.resume.thread, 2);
+	CHECK(f.resume.others_stopped);
+	/* off: the others continue while it steps. */
+	CHECK_EQ(send(&f, "vCont;s:3;c"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.kind, TARGET_RESUME_STEP);
+	CHECK_EQ(f.resume.thread, 3);
+	CHECK(!f.resume.others_stopped);
+	CHECK_EQ(send(&f, "vCont;r1000,1010:p1.4;c:-1"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.kind, TARGET_RESUME_RANGE);
+	CHECK_EQ(f.resume.thread, 4);
+	CHECK_EQ(f.resume.range_start, 0x1000);
+	CHECK_EQ(f.resume.range_end, 0x1010);
+	CHECK(!f.resume.others_stopped);
+	fixture_close(&f);
+}
+
+static void test_vcont_continues_all_or_only_the_named_threads(void)
+{
+	struct fixture f = fixture_open_threads(4);
+
+	CHECK_EQ(send(&f, "vCont;c"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.kind, TARGET_RESUME_CONTINUE);
+	CHECK(!f.resume.others_stopped);
+	CHECK_EQ(send(&f, "vCont;c:3"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.kind, TARGET_RESUME_CONTINUE);
+	CHECK_EQ(f.resume.thread, 3);
+	CHECK(f.resume.others_stopped);
+	/* An action for a thread that does not exist runs nothing. */
+	CHECK_EQ(send(&f, "vCont;s:7"), RSP_ACTION_REPLY);
+	CHECK(reply_starts_with(&f, "T05"));
+	CHECK_EQ(f.t->resume_calls, 0);
+	fixture_close(&f);
+}
+
+static void test_thread_extra_info_says_vcpu_state_and_mode(void)
+{
+	struct fixture f = fixture_open_threads(4);
+	char want[128];
+	const char *text = "vCPU 1: halted, long mode";
+
+	hex_of(want, (const uint8_t *)text, strlen(text));
+	send(&f, "qThreadExtraInfo,2");
+	CHECK(reply_is(&f, want));
+	fixture_close(&f);
+}
+
+static void test_xfer_threads_lists_every_vcpu_in_pieces(void)
+{
+	struct fixture f = fixture_open_threads(3);
+
+	send(&f, "qSupported:multiprocess+");
+	CHECK(reply_contains(&f, "qXfer:threads:read+"));
+	send(&f, "qXfer:threads:read::0,fff");
+	CHECK(reply_starts_with(&f, "l<?xml"));
+	CHECK(reply_contains(&f, "<thread id=\"1\" core=\"0\" name=\"vCPU 0\">vCPU 0: running, long mode</thread>"));
+	CHECK(reply_contains(&f, "<thread id=\"3\" core=\"2\" name=\"vCPU 2\">"));
+	CHECK(reply_contains(&f, "</threads>"));
+	size_t whole = f.s->reply_len - 1;
+	/* In two pieces: 'm' then 'l', together the same document. */
+	send(&f, "qXfer:threads:read::0,20");
+	CHECK(reply_starts_with(&f, "m<?xml"));
+	CHECK_EQ(f.s->reply_len, 0x21);
+	char rest[64];
+	snprintf(rest, sizeof(rest), "qXfer:threads:read::20,%zx", whole);
+	send(&f, rest);
+	CHECK(reply_starts_with(&f, "l"));
+	CHECK_EQ(f.s->reply_len - 1, whole - 0x20);
+	CHECK(is_error_reply_to(&f, "qXfer:threads:read::zz,10"));
+	fixture_close(&f);
+}
+
+static void test_255_vcpus_fit_the_thread_list_and_document(void)
+{
+	struct fixture f = fixture_open_threads(255);
+
+	send(&f, "qfThreadInfo");
+	CHECK(reply_starts_with(&f, "m1,2,"));
+	CHECK(reply_contains(&f, ",fe,ff"));
+	send(&f, "qXfer:threads:read::0,ffff");
+	CHECK(reply_starts_with(&f, "l"));
+	CHECK(reply_contains(&f, "name=\"vCPU 254\">vCPU 254: running, long mode</thread>\n</threads>"));
+	CHECK_EQ(send(&f, "vCont;s:ff"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.thread, 255);
+	fixture_close(&f);
+}
+
 int main(void)
 {
 	RUN(test_qsupported_offers_packet_size_of_at_least_0x20000_and_conditions);
@@ -1454,6 +1640,15 @@ int main(void)
 	RUN(test_qxfer_features_offset_at_or_past_the_end_is_l);
 	RUN(test_qxfer_features_bad_annex_or_numbers_is_an_error);
 	RUN(test_thread_queries_describe_one_thread);
+	RUN(test_thread_list_names_every_vcpu);
+	RUN(test_hg_selects_the_vcpu_registers_and_memory_are_read_for);
+	RUN(test_threads_that_do_not_exist_are_refused);
+	RUN(test_stop_reply_names_the_thread_that_stopped);
+	RUN(test_vcont_scheduler_locking_steps_one_vcpu_alone);
+	RUN(test_vcont_continues_all_or_only_the_named_threads);
+	RUN(test_thread_extra_info_says_vcpu_state_and_mode);
+	RUN(test_xfer_threads_lists_every_vcpu_in_pieces);
+	RUN(test_255_vcpus_fit_the_thread_list_and_document);
 	RUN(test_initial_stop_is_t05_with_pc_sp_fp_in_each_layouts_numbers);
 	RUN(test_x86_64_stop_expedites_rip_as_10_rsp_as_07_rbp_as_06);
 	RUN(test_i386_stop_expedites_eip_as_08_esp_as_04_ebp_as_05);
