@@ -336,6 +336,8 @@ int cpu_enter(struct vcpu *c, bool immediate)
 
 	if (c->failed)
 		return c->failed;
+	if (c->stop_requested)
+		return -EINTR;
 
 	if (m->layout_dirty) {
 		err = machine_apply_layout(m);

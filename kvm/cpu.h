@@ -39,6 +39,9 @@ struct vcpu {
 	/* With several vCPUs: only a kick (kvm/smp.c) ends a run with -EINTR;
 	 * the tick and signals meant for the main thread do not. */
 	bool kick_only;
+	/* Set (under the machine's lock) before the kick: a run that starts
+	 * after the kick was taken (a step inside a continue) ends at once. */
+	bool stop_requested;
 	/* This vCPU's own tick (vCPUs on their own threads): SIGEV_THREAD_ID
 	 * timers reach one thread. */
 	bool has_tick;

@@ -11,12 +11,22 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvm/vcpu_internal.h"
+
+/* A thread that has not taken its command when a short resume (a step)
+ * ends is left out of it, as if the host had not scheduled it — unless it
+ * has not run for SMP_SLICE_NS: then it gets at least SMP_MIN_RUN_NS, so
+ * the other vCPUs make progress while one is stepped (a spin-wait on
+ * another CPU finishes under `stepi`), at a cost of one slow step in many. */
+#define SMP_SLICE_NS 1000000ULL
+#define SMP_MIN_RUN_NS 100000ULL
 
 enum smp_command { SMP_NONE, SMP_RUN, SMP_EXIT };
 
@@ -35,6 +45,7 @@ struct smp_cpu {
 	int err;
 	struct target_stop stop;
 	uint64_t seq;   /* when it stopped: the first stop is the one told */
+	uint64_t started_ns, last_ran_ns; /* took its last command; last parked after a run */
 	bool pending;   /* a stop gdb has not heard of yet */
 	struct target_stop pending_stop;
 };
@@ -48,6 +59,13 @@ struct smp {
 	unsigned ncpus;
 	struct smp_cpu cpu[];
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
 
 static void on_kick(int signo)
 {
@@ -97,8 +115,12 @@ static void *vcpu_thread(void *arg)
 			break;
 		struct target_resume how = me->how;
 		me->command = SMP_NONE;
+		c->stop_requested = false;
+		me->started_ns = now_ns();
+		pthread_cond_broadcast(&s->parked); /* stop_all may wait for this */
 		me->err = run_loop_resume_cpu(s->kt, c, &how, &me->stop);
 		(void)take_kick(); /* it has stopped anyway */
+		me->last_ran_ns = now_ns();
 		me->seq = ++s->seq;
 		me->running = false;
 		me->ran = true;
@@ -242,14 +264,43 @@ static bool wait_for_stop(struct smp *s)
 static void stop_all(struct smp *s)
 {
 	struct machine *m = s->m;
+	uint64_t now = now_ns();
+	bool owed = false;
 
 	for (unsigned i = 1; i < s->ncpus; i++) {
 		struct smp_cpu *p = &s->cpu[i];
-		if (p->command == SMP_RUN) {
+		if (p->command != SMP_RUN)
+			continue;
+		if (now - p->last_ran_ns < SMP_SLICE_NS) {
 			p->command = SMP_NONE;
 			p->running = false;
-		} else if (p->running) {
-			kick(p->tid);
+		} else {
+			owed = true;
+		}
+	}
+	if (owed) {
+		/* Threads that have not run for a while get their slice. */
+		for (;;) {
+			bool waiting = false;
+			for (unsigned i = 1; i < s->ncpus; i++)
+				waiting |= s->cpu[i].command == SMP_RUN;
+			if (!waiting)
+				break;
+			pthread_cond_wait(&s->parked, &m->lock);
+		}
+		for (unsigned i = 1; i < s->ncpus; i++) {
+			struct smp_cpu *p = &s->cpu[i];
+			while (p->running && now_ns() - p->started_ns < SMP_MIN_RUN_NS) {
+				machine_unlock(m);
+				sched_yield();
+				machine_lock(m);
+			}
+		}
+	}
+	for (unsigned i = 1; i < s->ncpus; i++) {
+		if (s->cpu[i].running) {
+			s->cpu[i].c->stop_requested = true;
+			kick(s->cpu[i].tid);
 		}
 	}
 	for (;;) {
@@ -333,6 +384,75 @@ static void run_round(struct smp *s, bool *external)
 	stop_all(s);
 }
 
+/* Steps vCPU p alone, the others parked. */
+static void step_alone(struct smp *s, struct smp_cpu *p)
+{
+	struct target_resume step = { .kind = TARGET_RESUME_STEP };
+
+	if (p == &s->cpu[0]) {
+		p->err = run_loop_resume_cpu(s->kt, p->c, &step, &p->stop);
+		return;
+	}
+	struct target_resume planned = p->how;
+	p->how = step;
+	p->command = SMP_RUN;
+	p->running = true;
+	pthread_cond_broadcast(&s->go);
+	while (p->running || p->command == SMP_RUN)
+		pthread_cond_wait(&s->parked, &s->m->lock);
+	p->how = planned;
+}
+
+/* Stepping off a software breakpoint puts the original byte back for one
+ * instruction: any other vCPU running then would pass the breakpoint
+ * unseen. So each vCPU that stands on one steps off it first, alone (as
+ * gdb itself steps over breakpoints). Returns true with *stop filled when
+ * that step is already what gdb must hear (it was the step asked for, or
+ * it stopped for a reason of its own). */
+static bool step_off_breakpoints(struct smp *s, const struct target_resume *how,
+				 unsigned primary, struct target_stop *stop)
+{
+	struct kvm_target *kt = s->kt;
+
+	if (how->others_stopped)
+		return false; /* one vCPU runs: nobody else can pass */
+	for (unsigned i = 0; i < s->ncpus; i++) {
+		struct smp_cpu *p = &s->cpu[i];
+		struct vcpu *c = p->c;
+		if (!p->runs || c->interrupted || !points_sw_at(kt, c, cpu_linear_pc(c)))
+			continue;
+		step_alone(s, p);
+		if (p->err) {
+			stop->reason = TARGET_STOP_INTERRUPTED;
+			return true;
+		}
+		if (p->stop.reason != TARGET_STOP_STEP && p->stop.reason != TARGET_STOP_INTERRUPTED) {
+			*stop = p->stop;
+			return true;
+		}
+		uint64_t pc = cpu_linear_pc(c);
+		if (i == primary && how->kind == TARGET_RESUME_STEP) {
+			*stop = p->stop;
+			return true;
+		}
+		if (i == primary && how->kind == TARGET_RESUME_RANGE &&
+		    (pc < how->range_start || pc >= how->range_end || points_sw_at(kt, c, pc) ||
+		     points_hw_at(kt, pc))) {
+			*stop = p->stop;
+			if (points_sw_at(kt, c, pc) || points_hw_at(kt, pc) == 2)
+				stop->reason = TARGET_STOP_SWBREAK;
+			else if (points_hw_at(kt, pc))
+				stop->reason = TARGET_STOP_HWBREAK;
+			stop->addr = pc;
+			return true;
+		}
+		/* Where it landed may be another breakpoint: that one must
+		 * fire, not be stepped off. */
+		c->interrupted = p->stop.reason == TARGET_STOP_STEP;
+	}
+	return false;
+}
+
 int smp_resume(struct kvm_target *kt, const struct target_resume *how, struct target_stop *stop)
 {
 	struct smp *s = kt->smp;
@@ -355,6 +475,13 @@ int smp_resume(struct kvm_target *kt, const struct target_resume *how, struct ta
 	if (take_pending(s, stop)) {
 		machine_unlock(m);
 		return 0;
+	}
+	if (step_off_breakpoints(s, how, primary, stop)) {
+		int err = 0;
+		for (unsigned i = 0; i < s->ncpus && !err; i++)
+			err = s->cpu[i].runs ? s->cpu[i].err : 0;
+		machine_unlock(m);
+		return err;
 	}
 	(void)take_kick(); /* left from an earlier stop */
 
