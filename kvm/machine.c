@@ -171,8 +171,20 @@ int machine_create(struct machine *m, const struct machine_config *config)
 
 	memset(m, 0, sizeof(*m));
 	m->kvm_fd = m->vm_fd = m->vcpu_fd = -1;
-	devices_init(&m->devices, config->out_fd, config->in_fd, config->trace_io,
-		     config->console_ports, config->nconsole_ports);
+	struct devices_config devices = {
+		.out_fd = config->out_fd,
+		.in_fd = config->in_fd,
+		.trace_io = config->trace_io,
+		.console_ports = config->console_ports,
+		.nconsole_ports = config->nconsole_ports,
+		.pc = config->pc_devices,
+		.keyboard = config->keyboard,
+		.vga = config->vga,
+		.no_reboot = config->no_reboot,
+		.ram_size = config->ram_size,
+		.ncpus = config->ncpus,
+	};
+	devices_init(&m->devices, &devices);
 
 	if (config->ram_size == 0 || config->ram_size % MACHINE_PAGE_SIZE)
 		return machine_fail(m, EINVAL, "guest RAM must be a non-zero multiple of 4 KiB");
@@ -217,6 +229,7 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		return machine_fail(m, errno, "cannot map %llu bytes of guest RAM: %s",
 				    (unsigned long long)m->ram_size, strerror(errno));
 	}
+	devices_set_ram(&m->devices, m->ram, m->ram_size);
 	m->page_want = calloc(m->npages, 3);
 	if (!m->page_want)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");
@@ -401,7 +414,9 @@ int machine_enter(struct machine *m, bool immediate)
 		}
 		if (rc < 0 && run_errno == EINTR && !immediate && m->has_flush_timer &&
 		    only_flush_tick()) {
-			err = devices_flush(&m->devices);
+			/* The tick: output out, new input in (its interrupt
+			 * raised), a live screen redrawn. */
+			err = devices_poll(&m->devices);
 			if (err)
 				return err;
 			continue;

@@ -36,6 +36,12 @@ struct machine_config {
 	bool trace_io;
 	const uint16_t *console_ports;
 	unsigned nconsole_ports;
+	/* Devices beyond the bare machine's (see kvm/devices.h). */
+	bool pc_devices;
+	bool keyboard;
+	bool vga;
+	bool no_reboot;
+	unsigned ncpus; /* for the CMOS and fw_cfg; 0 means 1 */
 };
 
 struct machine_slot {

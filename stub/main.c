@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 		};
 		server_run(&server, target, &run_mask, &outcome);
 	}
-	devices_flush(&machine.devices);
+	devices_finish(&machine.devices); /* with --vga, the final screen */
 	if (outcome.message[0])
 		say("%s", outcome.message);
 	if (outcome.status == EXIT_HOST_FAILURE && machine.error[0])
