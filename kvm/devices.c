@@ -27,6 +27,9 @@
  * screen); serial output scrolls in the rows below it. */
 #define LIVE_ENTER "\033[?1049h\033[2J\033[27r\033[27;1H"
 #define LIVE_LEAVE "\033[r\033[?1049l"
+/* At most ~30 redraws a second: a guest that rewrites its screen all the
+ * time must not flood the terminal. */
+#define LIVE_MIN_INTERVAL_NS 30000000ULL
 
 void devices_init(struct devices *d, const struct devices_config *config)
 {
@@ -404,7 +407,10 @@ static int redraw_live_vga(struct devices *d)
 	unsigned cursor = shown_cursor(d);
 	int err;
 
-	if (!cells)
+	struct timespec now;
+	uint64_t now_ns = clock_ns(CLOCK_MONOTONIC, &now);
+
+	if (!cells || (d->live_started && now_ns - d->live_drawn_ns < LIVE_MIN_INTERVAL_NS))
 		return 0;
 	if (d->live_started && cursor == d->shown_cursor &&
 	    memcmp(cells, d->shown, VGA_TEXT_BYTES) == 0)
@@ -417,6 +423,7 @@ static int redraw_live_vga(struct devices *d)
 	}
 	memcpy(d->shown, cells, VGA_TEXT_BYTES);
 	d->shown_cursor = cursor;
+	d->live_drawn_ns = now_ns;
 	return output_now(d, frame, vga_render_frame(d->shown, cursor, frame, sizeof(frame)));
 }
 

@@ -72,6 +72,7 @@ struct devices {
 	bool live_started;
 	uint8_t shown[VGA_TEXT_BYTES]; /* the screen the terminal shows */
 	unsigned shown_cursor;
+	uint64_t live_drawn_ns; /* CLOCK_MONOTONIC of the last redraw */
 	size_t out_len;
 	uint8_t out[DEVICES_OUT_BUFFER];
 	/* The guest asked to end (exit_status holds the status) or to be

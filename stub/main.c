@@ -141,6 +141,11 @@ int main(int argc, char **argv)
 		.trace_io = opts.trace_io,
 		.console_ports = opts.console_ports,
 		.nconsole_ports = opts.nconsole_ports,
+		.pc_devices = opts.machine == CLI_MACHINE_PC,
+		.keyboard = opts.keyboard,
+		.vga = opts.vga,
+		.no_reboot = opts.no_reboot,
+		.ncpus = 1,
 	};
 	if (machine_create(&machine, &config)) {
 		say("%s", machine.error);
