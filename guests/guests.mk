@@ -15,7 +15,7 @@ NM ?= nm
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
 	      triplefault realcs stepper selfcopy echo printspin
 GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf
-GUEST_PC := pcprobe vgahello kbdecho
+GUEST_PC := pcprobe vgahello kbdecho tables
 
 GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \
 		$(patsubst %,$(GB)/%.map,$(GUEST_FLAT)) \

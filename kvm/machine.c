@@ -2,6 +2,8 @@
  * vCPU, its register cache and KVM_RUN. Returns errors, never prints. */
 #include "kvm/machine.h"
 
+#include "kvm/fwtables.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -230,6 +232,17 @@ int machine_create(struct machine *m, const struct machine_config *config)
 				    (unsigned long long)m->ram_size, strerror(errno));
 	}
 	devices_set_ram(&m->devices, m->ram, m->ram_size);
+	if (config->pc_devices && m->ram_size >= FWTABLES_BIOS_END) {
+		/* The MP and ACPI tables in the BIOS area, where kernels scan
+		 * for them; an image loaded over them later wins. */
+		struct fwtables tables;
+		err = fwtables_build(m->ram + MACHINE_FWTABLES_ADDR, FWTABLES_MAX_SIZE,
+				     MACHINE_FWTABLES_ADDR, config->ncpus ? config->ncpus : 1, &tables);
+		if (err)
+			return machine_fail(m, -err, "cannot build the MP and ACPI tables for %u CPUs",
+					    config->ncpus);
+		m->rsdp_addr = tables.rsdp;
+	}
 	m->page_want = calloc(m->npages, 3);
 	if (!m->page_want)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");

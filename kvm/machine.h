@@ -21,6 +21,8 @@
 #define MACHINE_MAX_RAM (3ULL << 30)
 #define MACHINE_MAX_SLOTS 512
 #define MACHINE_MAX_CHANGED_PAGES 64
+/* Where the pc machine's MP and ACPI tables go (kvm/fwtables.h). */
+#define MACHINE_FWTABLES_ADDR 0xf0000ULL
 
 enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG };
 
@@ -93,6 +95,7 @@ struct machine {
 	timer_t flush_timer;
 
 	struct devices devices;
+	uint64_t rsdp_addr; /* the ACPI RSDP, 0 without tables (boot info wants it) */
 	int failed; /* a register fetch failed: -errno, reported at the next run */
 	char error[256];
 };

@@ -14,6 +14,9 @@
 void pc_control_init(struct pc_control *p)
 {
 	memset(p, 0, sizeof(*p));
+	/* SCI_EN: the FADT has no SMI command port, so the machine is in
+	 * ACPI mode from the start, as the spec asks of such a machine. */
+	p->pm1_cnt[0] = p->pm1_cnt[1] = PC_SCI_EN;
 }
 
 /* Which PM block (0 q35, 1 PIIX) and the offset in it, or -1. */

@@ -18,6 +18,7 @@
 #define PC_PM_TMR_OFFSET 8
 #define PC_PM_TMR_HZ 3579545ULL
 #define PC_SLP_EN 0x2000
+#define PC_SCI_EN 0x0001
 #define PC_SLP_TYP_S5 0 /* the DSDT's \_S5 says 0, as QEMU's does */
 
 enum pc_action { PC_NOTHING, PC_RESET, PC_POWER_OFF };

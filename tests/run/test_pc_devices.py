@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/run/test_pc_devices.py — the PC's devices as kernels see them,
 end to end on real KVM (--no-gdb): fw_cfg and CMOS read by a guest
-(pcprobe.elf), resets through 0xcf9 and the i8042 and ACPI power-off
+(pcprobe.elf), MP and ACPI tables found and checked by one (tables.elf), resets through 0xcf9 and the i8042 and ACPI power-off
 ending the guest with status 0, VGA text printed at the end and drawn live
 in a terminal (vgahello.elf), stdin typed on the keyboard (kbdecho.elf),
 and the bare machine without any of them."""
@@ -74,6 +74,18 @@ def test_bare_machine_has_no_fw_cfg_and_ignores_reset_and_power_off():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_guest_finds_mp_and_acpi_tables_and_powers_off_through_the_fadt():
+    status, out, err = run(["--no-gdb", "--machine", "pc", guest("tables.elf")])
+    assert out == (b"mp: cpus=1 bsp=0 irq0->pin2\n"
+                   b"acpi: rev=2 cpus=1 irq0->gsi2 pm1a_cnt=0x0604\n"), (out, err[-300:])
+    assert status == 0, (status, err[-300:])
+
+
+def test_bare_machine_has_no_firmware_tables():
+    status, out, err = run(["--no-gdb", guest("tables.elf")])
+    assert (status, out) == (3, b"bad MP floating pointer\n"), (status, out, err[-300:])
 
 
 VGA_SCREEN = ("Hello from VGA text mode\n"

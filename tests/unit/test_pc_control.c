@@ -75,6 +75,8 @@ static void test_pm1_control_slp_en_with_s5_powers_off_at_both_bases(void)
 static void test_pm1_control_without_slp_en_or_with_another_sleep_type_does_nothing(void)
 {
 	pc_control_init(&p);
+	CHECK_EQ(in(0x604, 2, 0), 0x0001); /* in ACPI mode from the start */
+	CHECK_EQ(in(0xb004, 2, 0), 0x0001);
 	CHECK_EQ(out(0x604, 2, 0x0001), PC_NOTHING); /* SCI_EN */
 	CHECK_EQ(in(0x604, 2, 0), 0x0001);
 	CHECK_EQ(out(0x604, 2, 0x2000 | (5 << 10)), PC_NOTHING);
