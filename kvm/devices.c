@@ -384,6 +384,11 @@ int devices_port_io(struct devices *d, uint16_t port, bool is_out,
 	return 0;
 }
 
+bool devices_uart_tx_interrupts(const struct devices *d)
+{
+	return d->irq.set && uart_irq_enabled_for_tx(&d->uart);
+}
+
 static const uint8_t *vga_cells(const struct devices *d)
 {
 	if (!d->ram || d->ram_size < VGA_TEXT_BASE + VGA_TEXT_BYTES)

@@ -104,6 +104,11 @@ int devices_port_io(struct devices *d, uint16_t port, bool is_out,
  * redraws a live VGA screen that changed. Returns 0 or -EPIPE. */
 int devices_poll(struct devices *d);
 
+/* Whether COM1 THR writes must reach the UART at once (each one raises a
+ * THR-empty interrupt the guest waits for), so they cannot be queued in
+ * KVM's coalesced ring until the next exit. */
+bool devices_uart_tx_interrupts(const struct devices *d);
+
 /* Writes buffered output; returns 0 or a negative errno (-EPIPE). */
 int devices_flush(struct devices *d);
 

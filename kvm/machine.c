@@ -119,12 +119,28 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 	m->has_flush_timer = true;
 	if (!coalesce_port(m, 0x3f8) || !coalesce_port(m, 0xe9))
 		return;
+	m->com1_coalesced = true;
 	for (unsigned i = 0; i < config->nconsole_ports; i++)
 		if (config->console_ports[i] != 0xf4 && !coalesce_port(m, config->console_ports[i]))
 			return;
 	m->ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)m->run + offset * page);
 	m->ring_max = (unsigned)((page - sizeof(struct kvm_coalesced_mmio_ring)) /
 				 sizeof(struct kvm_coalesced_mmio));
+}
+
+/* A guest driving COM1 with THR-empty interrupts waits for one after each
+ * byte: its writes must exit, not wait in the ring for the next exit.
+ * Called before each run, when the ring is empty. */
+static void sync_com1_coalescing(struct machine *m)
+{
+	struct kvm_coalesced_mmio_zone zone = { .addr = 0x3f8, .size = 1, .pio = 1 };
+	bool want = !devices_uart_tx_interrupts(&m->devices);
+
+	if (!m->ring || want == m->com1_coalesced)
+		return;
+	if (ioctl(m->vm_fd, want ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO,
+		  &zone) == 0)
+		m->com1_coalesced = want;
 }
 
 int machine_drain_output(struct machine *m)
@@ -415,6 +431,7 @@ int machine_enter(struct machine *m, bool immediate)
 	if (err)
 		return err;
 
+	sync_com1_coalescing(m);
 	m->run->immediate_exit = immediate;
 	int rc, run_errno;
 	for (;;) {

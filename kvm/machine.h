@@ -91,6 +91,7 @@ struct machine {
 	 * ends KVM_RUN now and then so queued output is never held back. */
 	struct kvm_coalesced_mmio_ring *ring;
 	unsigned ring_max;
+	bool com1_coalesced; /* 0x3f8 is in the ring now */
 	bool has_flush_timer;
 	timer_t flush_timer;
 

@@ -56,6 +56,11 @@ static bool thre_interrupt(const struct uart16550 *u)
 	return (u->ier & IER_THRI) && u->thre_pending;
 }
 
+bool uart_irq_enabled_for_tx(const struct uart16550 *u)
+{
+	return u->pc && (u->ier & IER_THRI);
+}
+
 /* OUT2 does not gate the output: QEMU's 16550 does not, and kernels
  * written for QEMU that never set it expect their interrupts. Linux and
  * most hobby kernels set OUT2, so they see no difference. */

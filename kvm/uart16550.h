@@ -36,6 +36,9 @@ bool uart_write(struct uart16550 *u, unsigned reg, uint8_t value, uint8_t *tx);
 size_t uart_rx_room(const struct uart16550 *u);
 void uart_receive(struct uart16550 *u, const uint8_t *bytes, size_t n);
 
+/* Whether the guest enabled THR-empty interrupts (a PC UART only). */
+bool uart_irq_enabled_for_tx(const struct uart16550 *u);
+
 /* The level of the UART's interrupt output (IRQ4 for COM1). */
 bool uart_irq_level(const struct uart16550 *u);
 

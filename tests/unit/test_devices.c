@@ -166,6 +166,19 @@ static void test_pc_thr_empty_interrupt_follows_iir_reads(void)
 	CHECK(rec.now[4]);
 }
 
+static void test_thr_writes_must_exit_only_while_thr_empty_interrupts_can_be_delivered(void)
+{
+	setup(true, false, false);
+	CHECK(!devices_uart_tx_interrupts(&d));
+	out8(0x3f9, 0x02);
+	CHECK(devices_uart_tx_interrupts(&d));
+	out8(0x3f9, 0x01);
+	CHECK(!devices_uart_tx_interrupts(&d));
+	setup(false, false, false);
+	out8(0x3f9, 0x02);
+	CHECK(!devices_uart_tx_interrupts(&d));
+}
+
 static void test_cmos_reads_memory_size_and_ignores_nmi_bit(void)
 {
 	setup(true, false, false);
@@ -306,6 +319,7 @@ int main(void)
 	RUN(test_exit_device_sets_status);
 	RUN(test_pc_stdin_polled_while_running_raises_irq4);
 	RUN(test_pc_thr_empty_interrupt_follows_iir_reads);
+	RUN(test_thr_writes_must_exit_only_while_thr_empty_interrupts_can_be_delivered);
 	RUN(test_cmos_reads_memory_size_and_ignores_nmi_bit);
 	RUN(test_fw_cfg_ports_give_signature_and_cpu_count);
 	RUN(test_reset_control_0xcf9_requests_a_reset);
