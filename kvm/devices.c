@@ -444,11 +444,22 @@ int devices_poll(struct devices *d)
 	return devices_flush(d);
 }
 
+size_t devices_screen_text(const struct devices *d, char *out, size_t cap)
+{
+	const uint8_t *cells = vga_cells(d);
+
+	if (!cells) {
+		if (cap)
+			out[0] = '\0';
+		return 0;
+	}
+	return vga_render_text(cells, out, cap);
+}
+
 int devices_finish(struct devices *d)
 {
 	static const char leave[] = LIVE_LEAVE;
 	char text[VGA_TEXT_MAX];
-	const uint8_t *cells = vga_cells(d);
 	int err = devices_flush(d);
 
 	if (err || !d->vga)
@@ -459,7 +470,5 @@ int devices_finish(struct devices *d)
 		if (err)
 			return err;
 	}
-	if (!cells)
-		return 0;
-	return output_now(d, text, vga_render_text(cells, text, sizeof(text)));
+	return output_now(d, text, devices_screen_text(d, text, sizeof(text)));
 }

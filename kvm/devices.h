@@ -112,6 +112,11 @@ bool devices_uart_tx_interrupts(const struct devices *d);
 /* Writes buffered output; returns 0 or a negative errno (-EPIPE). */
 int devices_flush(struct devices *d);
 
+/* The VGA text screen as plain text (vga_render_text's format), e.g. for
+ * `monitor screen`; cap at least VGA_TEXT_MAX. Returns its length, 0 when
+ * guest RAM does not reach the text buffer. */
+size_t devices_screen_text(const struct devices *d, char *out, size_t cap);
+
 /* The guest has ended: with --vga, leaves the live view and prints the
  * final screen as plain text. Returns 0 or a negative errno. */
 int devices_finish(struct devices *d);

@@ -302,6 +302,19 @@ static void test_vga_final_screen_is_printed_as_plain_text(void)
 	CHECK(strcmp(buf, ">Hello VGA\n\xe2\x95\x94\n") == 0);
 }
 
+static void test_screen_text_is_available_without_vga_and_empty_without_the_ram(void)
+{
+	char text[VGA_TEXT_MAX];
+	setup(true, false, false);
+	ram[0xb8000] = 'O';
+	ram[0xb8002] = 'K';
+	CHECK_EQ(devices_screen_text(&d, text, sizeof(text)), 3);
+	CHECK(strcmp(text, "OK\n") == 0);
+	devices_set_ram(&d, ram, 0xb8000 + 100);
+	CHECK_EQ(devices_screen_text(&d, text, sizeof(text)), 0);
+	CHECK_EQ(text[0], 0);
+}
+
 static void test_without_vga_finish_prints_no_screen(void)
 {
 	char buf[64];
@@ -329,6 +342,7 @@ int main(void)
 	RUN(test_keyboard_option_on_bare_machine_adds_the_controller_only);
 	RUN(test_vga_word_write_sets_crtc_index_and_data);
 	RUN(test_vga_final_screen_is_printed_as_plain_text);
+	RUN(test_screen_text_is_available_without_vga_and_empty_without_the_ram);
 	RUN(test_without_vga_finish_prints_no_screen);
 	return check_summary();
 }
