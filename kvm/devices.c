@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm/fwtables.h"
 #include "kvm/report.h"
 
 #define COM1_BASE 0x3f8
@@ -31,6 +32,8 @@
  * time must not flood the terminal. */
 #define LIVE_MIN_INTERVAL_NS 30000000ULL
 
+static void set_irq(struct devices *d, unsigned irq, bool level);
+
 void devices_init(struct devices *d, const struct devices_config *config)
 {
 	unsigned n = config->nconsole_ports;
@@ -49,13 +52,25 @@ void devices_init(struct devices *d, const struct devices_config *config)
 	if (n)
 		memcpy(d->console_ports, config->console_ports, n * sizeof(config->console_ports[0]));
 	d->input_closed = config->in_fd < 0;
-	uart_init(&d->uart, config->pc);
-	cmos_init(&d->cmos, config->ram_size, config->ncpus ? config->ncpus : 1);
+	d->config_ram_size = config->ram_size;
+	d->ncpus = config->ncpus ? config->ncpus : 1;
+	d->live_vga = config->vga && isatty(config->out_fd);
+	devices_reset(d);
+}
+
+void devices_reset(struct devices *d)
+{
+	uart_init(&d->uart, d->pc);
+	cmos_init(&d->cmos, d->config_ram_size, d->ncpus);
 	i8042_init(&d->kbc);
 	pc_control_init(&d->control);
-	fw_cfg_init(&d->fw_cfg, config->ram_size, config->ncpus ? config->ncpus : 1, 255);
+	fw_cfg_init(&d->fw_cfg, d->config_ram_size, d->ncpus, FWTABLES_MAX_CPUS);
 	vga_init(&d->vga_regs);
-	d->live_vga = config->vga && isatty(config->out_fd);
+	d->exit_requested = d->reset_requested = false;
+	d->exit_status = 0;
+	for (unsigned irq = 0; irq < 16; irq++)
+		if (d->irq.set && d->irq_level[irq])
+			set_irq(d, irq, false);
 }
 
 void devices_set_irq_line(struct devices *d, struct irq_line line)

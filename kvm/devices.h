@@ -49,11 +49,14 @@ struct devices_config {
 	unsigned ncpus;
 };
 
+
 struct devices {
 	int out_fd;
 	int in_fd;
 	bool trace_io;
 	bool pc, keyboard, vga, no_reboot;
+	uint64_t config_ram_size; /* for the CMOS and fw_cfg at a reset */
+	unsigned ncpus;
 	unsigned nconsole_ports;
 	uint16_t console_ports[DEVICES_MAX_CONSOLE_PORTS];
 	struct irq_line irq;
@@ -85,6 +88,12 @@ struct devices {
 };
 
 void devices_init(struct devices *d, const struct devices_config *config);
+
+/* The devices as at power-on, for a guest restarted after a reset: the
+ * registers, queued input and the exit/reset requests are cleared; the
+ * configuration, the irq_line (its lines lowered), the RAM and the
+ * buffered output stay. */
+void devices_reset(struct devices *d);
 
 /* Gives the devices the interrupt controller's lines. */
 void devices_set_irq_line(struct devices *d, struct irq_line line);

@@ -276,6 +276,31 @@ static void test_keyboard_option_on_bare_machine_adds_the_controller_only(void)
 	CHECK_EQ(in8(0x70), 0xff);
 }
 
+static void test_reset_clears_registers_requests_and_lowers_lines(void)
+{
+	setup(true, false, false);
+	out8(0x3f9, 0x02); /* THR-empty interrupt: IRQ4 high */
+	out8(0x3fb, 0x03);
+	out8(0x3d4, 0x0e);
+	out8(0x3d5, 0x12);
+	out8(0xcf9, 0x06);
+	CHECK(d.reset_requested);
+	CHECK(rec.now[4]);
+	devices_reset(&d);
+	CHECK(!d.reset_requested);
+	CHECK(!d.exit_requested);
+	CHECK(!rec.now[4]);
+	CHECK_EQ(in8(0x3f9), 0);
+	CHECK_EQ(in8(0x3fb), 0);
+	CHECK_EQ(vga_cursor(&d.vga_regs), 0);
+	out8(0x70, 0x15);
+	CHECK_EQ(in8(0x71), 0x80); /* the CMOS still knows the RAM */
+	out16(0x510, 0x0005);
+	CHECK_EQ(in8(0x511), 2);
+	out8(0x64, 0xfe); /* and resets again */
+	CHECK(d.reset_requested);
+}
+
 static void test_vga_word_write_sets_crtc_index_and_data(void)
 {
 	setup(true, false, false);
@@ -340,6 +365,7 @@ int main(void)
 	RUN(test_acpi_power_off_at_0x604_and_0xb004_ends_with_status_0);
 	RUN(test_keyboard_mode_types_stdin_as_scancodes_with_irq1_edges);
 	RUN(test_keyboard_option_on_bare_machine_adds_the_controller_only);
+	RUN(test_reset_clears_registers_requests_and_lowers_lines);
 	RUN(test_vga_word_write_sets_crtc_index_and_data);
 	RUN(test_vga_final_screen_is_printed_as_plain_text);
 	RUN(test_screen_text_is_available_without_vga_and_empty_without_the_ram);
