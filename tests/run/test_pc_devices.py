@@ -179,6 +179,36 @@ def test_keyboard_input_that_arrives_later_is_still_typed():
             proc.wait()
 
 
+def test_keyboard_from_a_terminal_gets_each_key_unechoed_and_the_terminal_is_restored():
+    import termios
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    proc = subprocess.Popen([testlib.KVMSTUB, "--no-gdb", "--keyboard", guest("kbdecho.elf")],
+                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"kbc ok\n"
+        # No newline: a terminal in line mode would hold these back.
+        os.write(master, b"ab")
+        got = b""
+        deadline = time.time() + 20
+        while time.time() < deadline and got != b"ab":
+            ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+            if ready:
+                got += os.read(proc.stdout.fileno(), 64)
+        assert got == b"ab", got
+        ready, _, _ = select.select([master], [], [], 0.2)
+        assert not ready, "the terminal echoed %r" % os.read(master, 64)
+        os.write(master, b"q")
+        assert proc.wait(timeout=20) == 0
+        assert termios.tcgetattr(slave) == before
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+
+
 def test_without_keyboard_option_stdin_still_goes_to_com1_on_the_pc_machine():
     status, out, err = run(["--no-gdb", "--machine", "pc", guest("echo.bin")],
                            input_bytes=b"serial\nq")
