@@ -63,7 +63,7 @@ def test_acpi_power_off_at_0xb004_ends_with_status_0():
 def test_bare_machine_has_no_fw_cfg_and_ignores_reset_and_power_off():
     # The guest's UIP loop would spin on a CMOS that reads all-ones, so
     # only what comes before it is checked; the run is ended by timeout.
-    proc = subprocess.Popen([testlib.KVMSTUB, "--no-gdb", "--reg", "rdi=3",
+    proc = subprocess.Popen([testlib.KVMSTUB, "--no-gdb", "--machine", "bare", "--reg", "rdi=3",
                              guest("pcprobe.elf")], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
@@ -84,7 +84,7 @@ def test_guest_finds_mp_and_acpi_tables_and_powers_off_through_the_fadt():
 
 
 def test_bare_machine_has_no_firmware_tables():
-    status, out, err = run(["--no-gdb", guest("tables.elf")])
+    status, out, err = run(["--no-gdb", "--machine", "bare", guest("tables.elf")])
     assert (status, out) == (3, b"bad MP floating pointer\n"), (status, out, err[-300:])
 
 
