@@ -84,20 +84,27 @@ static bool coalesce_port(struct machine *m, uint16_t port)
 	return ioctl(m->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) == 0;
 }
 
-/* Output-only ports go through KVM's coalesced PIO ring where the host
- * has it; --trace-io keeps every access an exit so it can be shown. The
- * UART's data port is safe to queue: a DLAB change is an LCR write, which
- * exits, and the ring is drained before any exit is handled. */
-static void setup_coalesced_output(struct machine *m, const struct machine_config *config)
+/* Where the coalesced ring sits in the kvm_run mapping (in pages), or 0
+ * when the host cannot queue port output. */
+static int coalesced_ring_offset(struct machine *m)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	int offset = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
-	struct sigevent ev;
-	sigset_t block;
 
 	if (offset <= 0 || ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0 ||
 	    (size_t)(offset + 1) * (size_t)page > m->run_size)
-		return;
+		return 0;
+	return offset;
+}
+
+/* A periodic signal that ends KVM_RUN every 10 ms: queued output is
+ * written, new input noticed (and its interrupt raised), a live screen
+ * redrawn. */
+static void setup_tick(struct machine *m)
+{
+	struct sigevent ev;
+	sigset_t block;
+
 	sigemptyset(&block);
 	sigaddset(&block, MACHINE_FLUSH_SIGNAL);
 	if (sigprocmask(SIG_BLOCK, &block, NULL))
@@ -117,6 +124,20 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 		return;
 	}
 	m->has_flush_timer = true;
+}
+
+/* Output-only ports go through KVM's coalesced PIO ring where the host
+ * has it (and the tick runs, so output is never held back); --trace-io
+ * keeps every access an exit so it can be shown. The UART's data port is
+ * safe to queue: a DLAB change is an LCR write, which exits, and the ring
+ * is drained before any exit is handled. */
+static void setup_coalesced_output(struct machine *m, const struct machine_config *config,
+				   int offset)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!offset || !m->has_flush_timer)
+		return;
 	if (!coalesce_port(m, 0x3f8) || !coalesce_port(m, 0xe9))
 		return;
 	m->com1_coalesced = true;
@@ -287,8 +308,11 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		return err;
 	if (m->has_sync_regs)
 		m->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-	if (!config->trace_io)
-		setup_coalesced_output(m, config);
+	int ring_offset = config->trace_io ? 0 : coalesced_ring_offset(m);
+	/* The PC devices and --vga need the tick even without the ring. */
+	if (ring_offset || config->pc_devices || config->vga)
+		setup_tick(m);
+	setup_coalesced_output(m, config, ring_offset);
 	return 0;
 }
 

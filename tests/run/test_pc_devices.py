@@ -112,11 +112,11 @@ def test_without_vga_a_vga_only_guest_prints_nothing():
     assert (status, out) == (0, b""), (status, out, err[-300:])
 
 
-def test_vga_in_a_terminal_draws_the_screen_live_then_leaves_the_final_text():
+def check_live_vga(extra):
     master, slave = pty.openpty()
-    proc = subprocess.Popen([testlib.KVMSTUB, "--no-gdb", "--vga", "--reg", "rdi=1",
-                             guest("vgahello.elf")], stdin=subprocess.PIPE,
-                            stdout=slave, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([testlib.KVMSTUB, "--no-gdb", "--vga", "--reg", "rdi=1"] + extra
+                            + [guest("vgahello.elf")], stdin=subprocess.PIPE,
+                            stdout=slave, stderr=subprocess.DEVNULL)
     os.close(slave)
     shown = b""
     try:
@@ -152,6 +152,14 @@ def test_vga_in_a_terminal_draws_the_screen_live_then_leaves_the_final_text():
     tail = shown.split(b"\x1b[r\x1b[?1049l", 1)
     assert len(tail) == 2, shown[-300:]
     assert tail[1].replace(b"\r\n", b"\n") == VGA_SCREEN, tail[1][-300:]
+
+
+def test_vga_in_a_terminal_draws_the_screen_live_then_leaves_the_final_text():
+    check_live_vga([])
+
+
+def test_vga_live_view_also_runs_with_trace_io_where_output_is_not_queued():
+    check_live_vga(["--trace-io"])
 
 
 def test_keyboard_option_types_stdin_as_scancodes_the_guest_decodes():
