@@ -21,6 +21,8 @@
 #define MACHINE_MAX_RAM (3ULL << 30)
 #define MACHINE_MAX_SLOTS 512
 #define MACHINE_MAX_CHANGED_PAGES 64
+/* Where the pc machine's MP and ACPI tables go (kvm/fwtables.h). */
+#define MACHINE_FWTABLES_ADDR 0xf0000ULL
 
 enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG };
 
@@ -29,19 +31,21 @@ enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG
  * (a hole in the slots). Ordered: a page takes the strongest it is asked. */
 enum page_access { PAGE_RW = 0, PAGE_WRITE_TRAP = 1, PAGE_ACCESS_TRAP = 2 };
 
-/* The machine a kernel finds: a small PC with KVM's in-kernel interrupt
- * controllers and PIT, or the original bare machine where `hlt` ends the
- * guest. */
-enum machine_kind { MACHINE_PC, MACHINE_BARE };
-
 struct machine_config {
-	enum machine_kind kind;
 	uint64_t ram_size;
 	int out_fd;
 	int in_fd;
 	bool trace_io;
 	const uint16_t *console_ports;
 	unsigned nconsole_ports;
+	/* The pc machine: KVM's in-kernel interrupt controllers and PIT,
+	 * and devices beyond the bare machine's (see kvm/devices.h). Off:
+	 * the original bare machine, where `hlt` ends the guest. */
+	bool pc_devices;
+	bool keyboard;
+	bool vga;
+	bool no_reboot;
+	unsigned ncpus; /* for the CMOS and fw_cfg; 0 means 1 */
 };
 
 struct machine_slot {
@@ -93,10 +97,12 @@ struct machine {
 	 * ends KVM_RUN now and then so queued output is never held back. */
 	struct kvm_coalesced_mmio_ring *ring;
 	unsigned ring_max;
+	bool com1_coalesced; /* 0x3f8 is in the ring now */
 	bool has_flush_timer;
 	timer_t flush_timer;
 
 	struct devices devices;
+	uint64_t rsdp_addr; /* the ACPI RSDP, 0 without tables (boot info wants it) */
 	int failed; /* a register fetch failed: -errno, reported at the next run */
 	char error[256];
 };
