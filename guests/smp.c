@@ -307,9 +307,9 @@ void kernel_main(unsigned long scenario)
 		last = arrived;
 		quiet++;
 	}
-	print("smp: ");
+	print("smp: CPUs running: ");
 	print_uint(arrived + 1);
-	print(" CPUs running\n");
+	print("\n");
 	if (scenario == 0) {
 		count();
 		while (finished < arrived)

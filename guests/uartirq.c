@@ -72,7 +72,7 @@ static void set_gate(unsigned vector, void *handler)
 __attribute__((noinline)) void com1_interrupt(void)
 {
 	(void)inb(UART_IIR); /* which source: only received data is enabled */
-	while (inb(UART_LSR) & UART_LSR_DR) {
+	while (!done && (inb(UART_LSR) & UART_LSR_DR)) {
 		unsigned char c = inb(UART_RBR);
 		if (c == 'q')
 			done = 1;

@@ -303,13 +303,14 @@ static bool take_signal(int signo)
 	return sigtimedwait(&set, NULL, &zero) == signo;
 }
 
-/* What the tick does for a vCPU: output out, and whether it is idle for
- * good. One vCPU: that ends the guest (returns true). Several: only when
- * all are; kvm/smp.c then checks with every vCPU stopped. */
+/* What the tick does for a vCPU: output out, new input in (its
+ * interrupt raised), a live screen redrawn, and whether the vCPU is idle
+ * for good. One vCPU: that ends the guest. Several: only when all are;
+ * kvm/smp.c then checks with every vCPU stopped. */
 static int on_tick(struct vcpu *c, bool *ended)
 {
 	struct machine *m = c->m;
-	int err = devices_flush(&m->devices);
+	int err = devices_poll(&m->devices);
 
 	*ended = false;
 	if (err || !m->irqchip)
@@ -354,6 +355,7 @@ int cpu_enter(struct vcpu *c, bool immediate)
 	if (err)
 		return err;
 
+	machine_sync_com1_coalescing(m);
 	c->run->immediate_exit = immediate;
 	int rc, run_errno;
 	for (;;) {

@@ -4,6 +4,8 @@
  * never prints. */
 #include "kvm/machine.h"
 
+#include "kvm/fwtables.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -51,12 +53,22 @@ static bool coalesce_port(struct machine *m, uint16_t port)
 	return ioctl(m->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) == 0;
 }
 
-/* Output-only ports go through KVM's coalesced PIO ring where the host
- * has it; --trace-io keeps every access an exit so it can be shown. The
- * UART's data port is safe to queue: a DLAB change is an LCR write, which
- * exits, and the ring is drained before any exit is handled. */
-/* A periodic signal that ends KVM_RUN now and then: queued output is
- * flushed, and on the pc machine a vCPU halted for good is noticed. */
+/* Where the coalesced ring sits in the kvm_run mapping (in pages), or 0
+ * when the host cannot queue port output. */
+static int coalesced_ring_offset(struct machine *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int offset = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+
+	if (offset <= 0 || ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0 ||
+	    (size_t)(offset + 1) * (size_t)page > m->run_size)
+		return 0;
+	return offset;
+}
+
+/* A periodic signal that ends KVM_RUN every 10 ms: queued output is
+ * written, new input noticed (and its interrupt raised), a live screen
+ * redrawn. */
 static void setup_tick(struct machine *m)
 {
 	struct sigevent ev;
@@ -84,29 +96,41 @@ static void setup_tick(struct machine *m)
 }
 
 /* Output-only ports go through KVM's coalesced PIO ring where the host
- * has it; --trace-io keeps every access an exit so it can be shown. The
- * UART's data port is safe to queue: a DLAB change is an LCR write, which
- * exits, and the ring is drained before any other exit is handled. */
-static void setup_coalesced_output(struct machine *m, const struct machine_config *config)
+ * has it (and the tick runs, so output is never held back); --trace-io
+ * keeps every access an exit so it can be shown. The UART's data port is
+ * safe to queue: a DLAB change is an LCR write, which exits, and the ring
+ * is drained before any exit is handled. */
+static void setup_coalesced_output(struct machine *m, const struct machine_config *config,
+				   int offset)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	int offset = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 
-	if (offset <= 0 || ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0 ||
-	    (size_t)(offset + 1) * (size_t)page > m->run_size)
-		return;
-	if (!m->has_flush_timer)
-		setup_tick(m);
-	if (!m->has_flush_timer)
+	if (!offset || !m->has_flush_timer)
 		return;
 	if (!coalesce_port(m, 0x3f8) || !coalesce_port(m, 0xe9))
 		return;
+	m->com1_coalesced = true;
 	for (unsigned i = 0; i < config->nconsole_ports; i++)
 		if (config->console_ports[i] != 0xf4 && !coalesce_port(m, config->console_ports[i]))
 			return;
 	m->ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)m->run + offset * page);
 	m->ring_max = (unsigned)((page - sizeof(struct kvm_coalesced_mmio_ring)) /
 				 sizeof(struct kvm_coalesced_mmio));
+}
+
+/* A guest driving COM1 with THR-empty interrupts waits for one after each
+ * byte: its writes must exit, not wait in the ring for the next exit.
+ * Called before each run, when the ring is empty. */
+void machine_sync_com1_coalescing(struct machine *m)
+{
+	struct kvm_coalesced_mmio_zone zone = { .addr = 0x3f8, .size = 1, .pio = 1 };
+	bool want = !devices_uart_tx_interrupts(&m->devices);
+
+	if (!m->ring || want == m->com1_coalesced)
+		return;
+	if (ioctl(m->vm_fd, want ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO,
+		  &zone) == 0)
+		m->com1_coalesced = want;
 }
 
 /* The routing of a PC, as QEMU sets it up: ISA IRQ n reaches 8259 input
@@ -146,18 +170,27 @@ static int set_pc_routing(struct machine *m)
 	return 0;
 }
 
-/* KVM's in-kernel PICs, IOAPIC and LAPIC, and its PIT (with the port 0x61
- * speaker/gate register a PC has), created before the vCPU as KVM
- * requires. */
+/* The devices' interrupt lines (COM1's IRQ4, the keyboard's IRQ1). */
+static void devices_irq_set(void *ctx, unsigned irq, bool level)
+{
+	(void)machine_irq_line(ctx, irq, level);
+}
+
+/* KVM's in-kernel PICs, IOAPIC and LAPIC, and its PIT, created before the
+ * vCPU as KVM requires. Port 0x61 stays with the devices (kvm/pc_control.c,
+ * as QEMU keeps it in userspace): KVM's own speaker port
+ * (KVM_PIT_SPEAKER_DUMMY) toggles its refresh bit every 16 us of host
+ * time, too slowly for a guest emulated at ~1M instructions/s to see. */
 static int create_pc(struct machine *m)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	struct kvm_pit_config pit = { .flags = 0 };
 
 	if (ioctl(m->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return IOCTL_FAIL(m, "KVM_CREATE_IRQCHIP");
 	if (ioctl(m->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return IOCTL_FAIL(m, "KVM_CREATE_PIT2");
 	m->irqchip = true;
+	devices_set_irq_line(&m->devices, (struct irq_line){ devices_irq_set, m });
 	return set_pc_routing(m);
 }
 
@@ -292,20 +325,32 @@ int machine_wake_if_halted(struct machine *m)
 
 int machine_create(struct machine *m, const struct machine_config *config)
 {
-	int version, err;
+	int version;
 
 	memset(m, 0, sizeof(*m));
 	m->kvm_fd = m->vm_fd = m->vcpu_fd = -1;
 	sigemptyset(&m->run_sigmask);
-	devices_init(&m->devices, config->out_fd, config->in_fd, config->trace_io,
-		     config->console_ports, config->nconsole_ports);
+	struct devices_config devices = {
+		.out_fd = config->out_fd,
+		.in_fd = config->in_fd,
+		.trace_io = config->trace_io,
+		.console_ports = config->console_ports,
+		.nconsole_ports = config->nconsole_ports,
+		.pc = config->pc_devices,
+		.keyboard = config->keyboard,
+		.vga = config->vga,
+		.no_reboot = config->no_reboot,
+		.ram_size = config->ram_size,
+		.ncpus = config->ncpus,
+	};
+	devices_init(&m->devices, &devices);
 
 	if (config->ram_size == 0 || config->ram_size % MACHINE_PAGE_SIZE)
 		return machine_fail(m, EINVAL, "guest RAM must be a non-zero multiple of 4 KiB");
 	if (config->ram_size > MACHINE_MAX_RAM)
 		return machine_fail(m, EINVAL, "guest RAM is limited to 3 GiB");
 
-	err = open_kvm(m);
+	int err = open_kvm(m);
 	if (err)
 		return err;
 	version = ioctl(m->kvm_fd, KVM_GET_API_VERSION, 0);
@@ -319,7 +364,7 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
 	if (m->vm_fd < 0)
 		return IOCTL_FAIL(m, "KVM_CREATE_VM");
-	if (config->kind == MACHINE_PC) {
+	if (config->pc_devices) {
 		err = create_pc(m);
 		if (err)
 			return err;
@@ -348,6 +393,18 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		return machine_fail(m, errno, "cannot map %llu bytes of guest RAM: %s",
 				    (unsigned long long)m->ram_size, strerror(errno));
 	}
+	devices_set_ram(&m->devices, m->ram, m->ram_size);
+	if (config->pc_devices && m->ram_size >= FWTABLES_BIOS_END) {
+		/* The MP and ACPI tables in the BIOS area, where kernels scan
+		 * for them; an image loaded over them later wins. */
+		struct fwtables tables;
+		err = fwtables_build(m->ram + MACHINE_FWTABLES_ADDR, FWTABLES_MAX_SIZE,
+				     MACHINE_FWTABLES_ADDR, config->ncpus ? config->ncpus : 1, &tables);
+		if (err)
+			return machine_fail(m, -err, "cannot build the MP and ACPI tables for %u CPUs",
+					    config->ncpus);
+		m->rsdp_addr = tables.rsdp;
+	}
 	m->page_want = calloc(m->npages, 3);
 	if (!m->page_want)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");
@@ -365,10 +422,11 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	err = create_cpus(m, config->ncpus ? config->ncpus : 1);
 	if (err)
 		return err;
-	if (!config->trace_io)
-		setup_coalesced_output(m, config);
-	if (m->irqchip && !m->has_flush_timer)
+	int ring_offset = config->trace_io ? 0 : coalesced_ring_offset(m);
+	/* The PC devices and --vga need the tick even without the ring. */
+	if (ring_offset || config->pc_devices || config->vga || m->irqchip)
 		setup_tick(m);
+	setup_coalesced_output(m, config, ring_offset);
 	return 0;
 }
 

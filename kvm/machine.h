@@ -27,6 +27,8 @@
 /* APIC ids 0..254 (0xff is the broadcast id): the most vCPUs a PC's MP
  * table and MADT can list, whatever KVM allows. */
 #define MACHINE_MAX_CPUS 255
+/* Where the pc machine's MP and ACPI tables go (kvm/fwtables.h). */
+#define MACHINE_FWTABLES_ADDR 0xf0000ULL
 
 enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG };
 
@@ -35,20 +37,21 @@ enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG
  * (a hole in the slots). Ordered: a page takes the strongest it is asked. */
 enum page_access { PAGE_RW = 0, PAGE_WRITE_TRAP = 1, PAGE_ACCESS_TRAP = 2 };
 
-/* The machine a kernel finds: a small PC with KVM's in-kernel interrupt
- * controllers and PIT, or the original bare machine where `hlt` ends the
- * guest. */
-enum machine_kind { MACHINE_PC, MACHINE_BARE };
-
 struct machine_config {
-	enum machine_kind kind;
 	uint64_t ram_size;
 	int out_fd;
 	int in_fd;
 	bool trace_io;
 	const uint16_t *console_ports;
 	unsigned nconsole_ports;
-	unsigned ncpus; /* vCPUs (--smp); 0 means 1 */
+	/* The pc machine: KVM's in-kernel interrupt controllers and PIT,
+	 * and devices beyond the bare machine's (see kvm/devices.h). Off:
+	 * the original bare machine, where `hlt` ends the guest. */
+	bool pc_devices;
+	bool keyboard;
+	bool vga;
+	bool no_reboot;
+	unsigned ncpus; /* vCPUs (--smp), also in the firmware tables, CMOS and fw_cfg; 0 means 1 */
 };
 
 struct machine_slot {
@@ -95,6 +98,7 @@ struct machine {
 	 * ends KVM_RUN now and then so queued output is never held back. */
 	struct kvm_coalesced_mmio_ring *ring;
 	unsigned ring_max;
+	bool com1_coalesced; /* 0x3f8 is in the ring now */
 	bool has_flush_timer;
 	timer_t flush_timer;
 
@@ -109,6 +113,7 @@ struct machine {
 	struct smp *threads;
 	sigset_t run_sigmask; /* what the main thread unblocks in KVM_RUN */
 
+	uint64_t rsdp_addr; /* the ACPI RSDP, 0 without tables (boot info wants it) */
 	char error[256];
 };
 
@@ -175,6 +180,10 @@ int machine_irq_line(struct machine *m, unsigned irq, int level);
  * while it waited for an interrupt): makes it runnable again, so a step
  * runs the next instruction instead of waiting. */
 int machine_wake_if_halted(struct machine *m);
+
+/* COM1's data port in or out of the coalesced ring, as the UART's
+ * interrupt settings need (called before each run). */
+void machine_sync_com1_coalescing(struct machine *m);
 
 /* Hands queued (coalesced) output to the devices; returns 0 or -EPIPE. */
 int machine_drain_output(struct machine *m);

@@ -41,6 +41,9 @@ enum cli_option_id {
 	OPT_CONSOLE_PORT,
 	OPT_TRACE_IO,
 	OPT_MACHINE,
+	OPT_VGA,
+	OPT_KEYBOARD,
+	OPT_NO_REBOOT,
 	OPT_SMP,
 	OPT_HELP,
 	OPT_VERSION,
@@ -64,6 +67,9 @@ static const struct cli_option_spec cli_option_specs[] = {
 	{ "console-port", OPT_CONSOLE_PORT, true },
 	{ "trace-io", OPT_TRACE_IO, false },
 	{ "machine", OPT_MACHINE, true },
+	{ "vga", OPT_VGA, false },
+	{ "keyboard", OPT_KEYBOARD, false },
+	{ "no-reboot", OPT_NO_REBOOT, false },
 	{ "smp", OPT_SMP, true },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
@@ -106,8 +112,13 @@ static const char cli_usage_text[] =
 	"  --reg NAME=VALUE     initial register value, repeatable (e.g. --reg rax=2)\n"
 	"  --console-port PORT  OUT bytes to PORT also go to stdout, repeatable\n"
 	"  --trace-io           print every port I/O exit on stderr\n"
-	"  --machine KIND       pc (default: interrupt controllers, PIT; hlt waits\n"
-	"                       for interrupts) or bare (no irqchip; hlt ends the guest)\n"
+	"  --machine pc|bare    pc (default): interrupt controllers, PIT, the PC's\n"
+	"                       devices; hlt waits for interrupts. bare: none of\n"
+	"                       them; hlt ends the guest\n"
+	"  --vga                show the VGA text screen: live in a terminal, and\n"
+	"                       the final screen as plain text on stdout at the end\n"
+	"  --keyboard           stdin types on the i8042 keyboard instead of COM1\n"
+	"  --no-reboot          a guest's reset ends it with status 0\n"
 	"  --smp N              N vCPUs (default 1; pc machine), gdb threads 1..N;\n"
 	"                       the others wait for INIT/SIPI as on a PC\n"
 	"  -h, --help           print this help and exit\n"
@@ -121,7 +132,7 @@ static const char cli_usage_text[] =
 	"for ELF32 and real for a flat binary.\n"
 	"\n"
 	"exit status:\n"
-	"  0          the guest executed hlt (pc: with interrupts disabled)\n"
+	"  0          the guest executed hlt (pc: with interrupts off)\n"
 	"  (v<<1)|1   the guest wrote v to the exit device at port 0xf4 (odd)\n"
 	"  2          usage error\n"
 	"  4          the image cannot be loaded\n"
@@ -485,9 +496,24 @@ static int parse_console_port(const char *text, struct cli_options *opts,
 	return 0;
 }
 
+static int parse_machine(const char *text, enum cli_machine *machine, char *err,
+			 size_t err_size)
+{
+	if (strcmp(text, "pc") == 0)
+		*machine = CLI_MACHINE_PC;
+	else if (strcmp(text, "bare") == 0)
+		*machine = CLI_MACHINE_BARE;
+	else {
+		format_error(err, err_size, "--machine: '%s' is not one of pc, bare", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void set_defaults(struct cli_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
+	opts->machine = CLI_MACHINE_PC;
 	opts->gdb_kind = CLI_GDB_TCP;
 	strcpy(opts->gdb_host, DEFAULT_GDB_HOST);
 	opts->gdb_port = DEFAULT_GDB_PORT;
@@ -557,12 +583,16 @@ static enum option_outcome apply_option(const struct cli_option_spec *spec,
 		opts->trace_io = true;
 		break;
 	case OPT_MACHINE:
-		if (strcmp(value, "pc") == 0 || strcmp(value, "bare") == 0) {
-			opts->bare = strcmp(value, "bare") == 0;
-		} else {
-			format_error(err, err_size, "--machine: '%s' is not one of pc, bare", value);
-			rc = -EINVAL;
-		}
+		rc = parse_machine(value, &opts->machine, err, err_size);
+		break;
+	case OPT_VGA:
+		opts->vga = true;
+		break;
+	case OPT_KEYBOARD:
+		opts->keyboard = true;
+		break;
+	case OPT_NO_REBOOT:
+		opts->no_reboot = true;
 		break;
 	case OPT_SMP: {
 		uint64_t n = 0;

@@ -13,6 +13,7 @@
 
 enum cli_mode { CLI_MODE_DEFAULT, CLI_MODE_REAL, CLI_MODE_PROTECTED, CLI_MODE_LONG };
 enum cli_gdb_kind { CLI_GDB_TCP, CLI_GDB_UNIX };
+enum cli_machine { CLI_MACHINE_BARE, CLI_MACHINE_PC };
 
 struct cli_reg {
 	size_t offset; /* offsetof(struct target_regs, <register>) */
@@ -38,7 +39,10 @@ struct cli_options {
 	unsigned nconsole_ports;
 	uint16_t console_ports[CLI_MAX_CONSOLE_PORTS];
 	bool trace_io;
-	bool bare;           /* --machine bare: no irqchip, hlt ends the guest */
+	enum cli_machine machine; /* default pc */
+	bool vga;
+	bool keyboard;
+	bool no_reboot;
 	unsigned smp;        /* --smp: vCPUs, 1..CLI_MAX_SMP, default 1 */
 	bool help;
 	bool version;

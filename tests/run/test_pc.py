@@ -2,9 +2,9 @@
 """tests/run/test_pc.py — the pc machine without gdb: the timer kernels
 take every interrupt source (PIT through the 8259 and IOAPIC pin 2, the
 LAPIC timer), `int $0x80` and exception handlers, in protected and long
-mode, with exact output and status; a vCPU halted with interrupts off ends
-the guest promptly; `sti; hlt` idles without ending; and every earlier guest
-behaves the same on `--machine pc` (the default) and `--machine bare`."""
+mode, with exact output and status; a COM1 echo driven by IRQ4; a vCPU
+halted with interrupts off ends the guest promptly; `sti; hlt` idles
+without ending; and every earlier guest behaves the same on `--machine pc` (the default) and `--machine bare`."""
 import os
 import select
 import signal
@@ -99,6 +99,32 @@ def test_sti_hlt_idles_until_a_signal_on_pc_and_ends_on_bare():
         assert proc.poll() is None, "an idle guest (IF=1) ended by itself"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=5) == 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_com1_interrupt_echo_in_protected_and_long_mode():
+    for image in ("uartirq32.elf", "uartirq64.elf"):
+        check([guest(image)], b"uart irq echo\ninterrupt echo\nbye\n", 0,
+              input_bytes=b"interrupt echo\nqignored")
+
+
+def test_com1_input_that_arrives_while_the_guest_idles_raises_irq4():
+    proc = subprocess.Popen([testlib.KVMSTUB, "--no-gdb", guest("uartirq64.elf")],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.3)     # the guest waits in sti; hlt meanwhile
+        proc.stdin.write(b"ab")
+        proc.stdin.flush()
+        time.sleep(0.3)
+        proc.stdin.write(b"cq")
+        proc.stdin.close()
+        out = proc.stdout.read()
+        assert proc.wait(timeout=20) == 0
+        assert out == b"uart irq echo\nabcbye\n", out
     finally:
         if proc.poll() is None:
             proc.kill()
