@@ -69,9 +69,25 @@ static void test_image_alone_gets_every_default(void)
 	CHECK_EQ(opts.nregs, 0);
 	CHECK_EQ(opts.nconsole_ports, 0);
 	CHECK(!opts.trace_io);
+	CHECK_EQ(opts.smp, 1);
 	CHECK(!opts.help);
 	CHECK(!opts.version);
 	CHECK_EQ(err[0], '\0');
+}
+
+static void test_smp_takes_a_vcpu_count_from_1_to_255(void)
+{
+	CHECK_EQ(PARSE("--smp", "4", "k.elf"), 0);
+	CHECK_EQ(opts.smp, 4);
+	CHECK_EQ(PARSE("--smp=255", "k.elf"), 0);
+	CHECK_EQ(opts.smp, 255);
+	CHECK_EQ(PARSE("--smp", "0x10", "k.elf"), 0);
+	CHECK_EQ(opts.smp, 16);
+	CHECK_USAGE_ERROR(PARSE("--smp", "0", "k.elf"), "--smp");
+	CHECK_USAGE_ERROR(PARSE("--smp", "256", "k.elf"), "1 to 255");
+	CHECK_USAGE_ERROR(PARSE("--smp", "-2", "k.elf"), "--smp");
+	CHECK_USAGE_ERROR(PARSE("--smp", "4x", "k.elf"), "--smp");
+	CHECK_USAGE_ERROR(PARSE("--smp", "99999999999999999999", "k.elf"), "--smp");
 }
 
 static void test_gdb_port_alone_listens_on_loopback(void)
@@ -583,7 +599,7 @@ static void test_usage_names_every_option_and_exit_status(void)
 		"--mem SIZE", "--mode", "real, protected or long", "--load ADDR",
 		"--entry ADDR", "--reg NAME=VALUE", "--console-port PORT",
 		"--trace-io", "--machine pc|bare", "--vga", "--keyboard",
-		"--no-reboot", "-h, --help", "--version", "unix:PATH",
+		"--no-reboot", "--smp N", "-h, --help", "--version", "unix:PATH",
 		"exit status", "hlt", "(v<<1)|1", "0xf4", "usage error",
 		"image cannot be loaded", "KVM", "crashed", "SIGINT",
 		"gdb's kill",
@@ -654,5 +670,6 @@ int main(void)
 	RUN(test_control_characters_in_quoted_arguments_become_question_marks);
 	RUN(test_error_is_cut_to_the_buffer_and_terminated);
 	RUN(test_usage_names_every_option_and_exit_status);
+	RUN(test_smp_takes_a_vcpu_count_from_1_to_255);
 	return check_summary();
 }
