@@ -37,6 +37,7 @@ unsigned char ap_stacks[MAX_CPUS + 1][4096] __attribute__((aligned(4096)));
 volatile unsigned long total;
 volatile unsigned arrived, finished;
 volatile unsigned long spot_hits[MAX_CPUS];
+volatile unsigned long spin_turns[MAX_CPUS];
 volatile unsigned long scenario_now;
 
 static void print_uint(unsigned long v)
@@ -259,8 +260,10 @@ void smp_crash(void)
 
 static void spin(unsigned id)
 {
-	for (;;)
+	for (;;) {
 		smp_spot(id);
+		spin_turns[id]++; /* a line of its own, so `next` leaves the call */
+	}
 }
 
 void ap_main(unsigned id)
@@ -310,6 +313,9 @@ void kernel_main(unsigned long scenario)
 	print("smp: CPUs running: ");
 	print_uint(arrived + 1);
 	print("\n");
+	if (scenario == 3) /* time for the APs to reach their hlt */
+		for (int i = 0; i < 50; i++)
+			pause_a_little();
 	if (scenario == 0) {
 		count();
 		while (finished < arrived)

@@ -54,6 +54,8 @@ struct smp {
 	struct kvm_target *kt;
 	struct machine *m;
 	pid_t main_tid;
+	uint64_t boot_started_ns; /* vCPU 0 entered its run of this round */
+	bool boot_running;
 	pthread_cond_t go, parked;
 	uint64_t seq;
 	unsigned ncpus;
@@ -124,7 +126,15 @@ static void *vcpu_thread(void *arg)
 		me->seq = ++s->seq;
 		me->running = false;
 		me->ran = true;
-		if (me->err || me->stop.reason != TARGET_STOP_INTERRUPTED)
+		bool event = me->err || me->stop.reason != TARGET_STOP_INTERRUPTED;
+		/* vCPU 0 runs on the main thread, which this kick stops: give
+		 * it its slice too when it runs beside a short step. */
+		while (event && s->boot_running && now_ns() - s->boot_started_ns < SMP_MIN_RUN_NS) {
+			machine_unlock(m);
+			sched_yield();
+			machine_lock(m);
+		}
+		if (event)
 			kick(s->main_tid);
 		pthread_cond_broadcast(&s->parked);
 	}
@@ -373,7 +383,10 @@ static void run_round(struct smp *s, bool *external)
 	pthread_cond_broadcast(&s->go);
 	*external = false;
 	if (boot->runs) {
+		s->boot_started_ns = now_ns();
+		s->boot_running = true;
 		boot->err = run_loop_resume_cpu(s->kt, boot->c, &boot->how, &boot->stop);
+		s->boot_running = false;
 		boot->seq = ++s->seq;
 		boot->ran = true;
 		bool kicked = take_kick();
@@ -389,6 +402,7 @@ static void step_alone(struct smp *s, struct smp_cpu *p)
 {
 	struct target_resume step = { .kind = TARGET_RESUME_STEP };
 
+	(void)take_kick(); /* a kick left by an earlier stop would end it at once */
 	if (p == &s->cpu[0]) {
 		p->err = run_loop_resume_cpu(s->kt, p->c, &step, &p->stop);
 		return;
@@ -401,6 +415,7 @@ static void step_alone(struct smp *s, struct smp_cpu *p)
 	while (p->running || p->command == SMP_RUN)
 		pthread_cond_wait(&s->parked, &s->m->lock);
 	p->how = planned;
+	(void)take_kick(); /* the one it sent when it parked */
 }
 
 /* Stepping off a software breakpoint puts the original byte back for one
@@ -426,7 +441,15 @@ static bool step_off_breakpoints(struct smp *s, const struct target_resume *how,
 			stop->reason = TARGET_STOP_INTERRUPTED;
 			return true;
 		}
-		if (p->stop.reason != TARGET_STOP_STEP && p->stop.reason != TARGET_STOP_INTERRUPTED) {
+		if (p->stop.reason == TARGET_STOP_INTERRUPTED) {
+			/* A signal for the main thread (gdb's input) came first and
+			 * the step did not run: the stub hears of it, and the
+			 * breakpoint is still to be stepped off next time. */
+			*stop = p->stop;
+			stop->thread = primary + 1;
+			return true;
+		}
+		if (p->stop.reason != TARGET_STOP_STEP) {
 			*stop = p->stop;
 			return true;
 		}
@@ -448,7 +471,7 @@ static bool step_off_breakpoints(struct smp *s, const struct target_resume *how,
 		}
 		/* Where it landed may be another breakpoint: that one must
 		 * fire, not be stepped off. */
-		c->interrupted = p->stop.reason == TARGET_STOP_STEP;
+		c->interrupted = true;
 	}
 	return false;
 }

@@ -771,6 +771,9 @@ bool rsp_stop_is_reported(struct rsp_session *s, const struct target_stop *stop)
 	struct rsp_condition_set *set = find_conditions(s, kind, stop->addr);
 	if (!set)
 		return true;
+	/* The condition is about the thread that hit the breakpoint. */
+	if (thread_exists(s, stop->thread))
+		s->g_thread = stop->thread;
 	s->regs_valid = s->fpu_valid = false;
 	if (load_regs(s))
 		return true;

@@ -43,14 +43,14 @@ def pc_of(c, thread):
     return c.pc()
 
 
-def settle(c, ncpus, told):
+def settle(c, ncpus, told, reason="swbreak"):
     """Runs each vCPU alone to its next breakpoint stop: a hit it had
     waiting is told now, otherwise it runs on to a new one. After this
     every vCPU stands on the breakpoint with that hit told and not yet
     counted by the guest."""
     for t in range(1, ncpus + 1):
         stop = c.resume("vCont;c:%x" % t)
-        assert thread_of(stop) == t and stop.reason == "swbreak", stop
+        assert thread_of(stop) == t and stop.reason == reason, stop
         told[t - 1] += 1
 
 
@@ -64,19 +64,20 @@ def run_until_aps_are_up(c):
     raise AssertionError("no AP reached the breakpoint")
 
 
-def test_vcpus_hitting_one_breakpoint_at_once_each_hit_is_told_once():
+def vcpus_hit_one_breakpoint(kind):
     ncpus = 4
     st, c = start(ncpus, 1)
     try:
-        assert c.insert(0, SPOT) == b"OK"
+        assert c.insert(kind, SPOT) == b"OK"
         told = [0] * ncpus
         for _ in range(LOOPS):
             stop = c.cont()
-            assert stop.kind == "T" and stop.code == GDB_SIGTRAP and stop.reason == "swbreak", stop
+            assert stop.kind == "T" and stop.code == GDB_SIGTRAP, stop
+            assert stop.reason == ("swbreak" if kind == 0 else "hwbreak"), stop
             last = thread_of(stop)
             told[last - 1] += 1
             assert pc_of(c, last) == SPOT, "thread %d stopped away from the breakpoint" % last
-        settle(c, ncpus, told)
+        settle(c, ncpus, told, "swbreak" if kind == 0 else "hwbreak")
         counted = hits(c, ncpus)
         # Every pass through smp_spot was told exactly once.
         for i in range(ncpus):
@@ -86,6 +87,15 @@ def test_vcpus_hitting_one_breakpoint_at_once_each_hit_is_told_once():
     finally:
         c.close()
         st.close()
+
+
+def test_vcpus_hitting_one_software_breakpoint_at_once_each_hit_is_told_once():
+    vcpus_hit_one_breakpoint(0)
+
+
+def test_vcpus_hitting_one_hardware_breakpoint_at_once_each_hit_is_told_once():
+    # Z1 lives in every vCPU's debug registers.
+    vcpus_hit_one_breakpoint(1)
 
 
 def test_a_step_on_one_vcpu_while_another_hits_a_breakpoint():
