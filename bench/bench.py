@@ -258,16 +258,17 @@ class OutputDrain(threading.Thread):
 class Stub:
     """One debuggee process, kvmstub or QEMU, listening for gdb on a port."""
 
-    def __init__(self, kind, build, guest, qemu=QEMU64):
+    def __init__(self, kind, build, guest, qemu=QEMU64, smp=1):
         self.kind = kind
         self.port = free_port()
         self.stderr = tempfile.TemporaryFile()
         if kind == "kvmstub":
-            argv = [os.path.join(build, "kvmstub"), "--gdb", "127.0.0.1:%d" % self.port,
-                    guest.elf]
+            argv = [os.path.join(build, "kvmstub"), "--gdb", "127.0.0.1:%d" % self.port] + \
+                (["--smp", str(smp)] if smp > 1 else []) + [guest.elf]
             self.arch = "i386"
         else:
             argv = [qemu, "-enable-kvm", "-cpu", "host,-arch-capabilities",
+                    "-smp", str(smp),
                     "-machine", "q35", "-m", "64M", "-display", "none",
                     "-monitor", "none", "-serial", "stdio", "-no-reboot",
                     "-gdb", "tcp:127.0.0.1:%d" % self.port, "-S", "-kernel", guest.elf]
@@ -437,6 +438,52 @@ def measure_step_g_m(kind, build, guest, qemu, n):
         return out
     finally:
         stub.close()
+
+
+def measure_smp(kind, build, guest, qemu, n):
+    """Several vCPUs (the guest's APs wait for SIPI): a step of vCPU 0 as
+    gdb sends it with scheduler-locking off (the others may run) and on,
+    with 2 vCPUs; and a hardware breakpoint cycle with 4, whose continue
+    ends in a stop of every vCPU."""
+    out = {}
+    for smp, packet, key in ((2, "vCont;s:1;c", "step_smp2"), (2, "vCont;s:1", "step_smp2_locked")):
+        stub = Stub(kind, build, guest, qemu, smp=smp)
+        try:
+            stub.boot(guest, SCENARIO_STEP)
+            regs = stub.run_to(guest.sym["step_loop"])
+            c = stub.client
+            expect_ok(c.cmd("Hg1"), "Hg1")
+            t0 = time.perf_counter()
+            for _ in range(n["steps"]):
+                c.send(packet)
+                reply = c.recv()
+                if reply[:1] != b"T":
+                    raise BenchError("%s: stop %r" % (packet, reply))
+            out[key] = (time.perf_counter() - t0) / n["steps"]
+            regs = stub.regs()
+            want = expected_step_state(guest, n["steps"])
+            got = {k: regs[k] for k in want}
+            if got != want:
+                raise BenchError("%s: after %d steps the guest holds %r, not %r"
+                                 % (packet, n["steps"], got, want))
+        finally:
+            stub.close()
+    stub = Stub(kind, build, guest, qemu, smp=4)
+    site = guest.sym["bp_site"]
+    try:
+        stub.boot(guest, SCENARIO_BREAKPOINT)
+        c = stub.client
+        expect_ok(c.cmd("Z1,%x,1" % site), "Z1")
+        c.cmd("vCont;c")
+        before = stub.regs()
+        out["hwbp_smp4"] = breakpoint_cycles(stub, "1", site, n["bp_cycles"])
+        after = stub.regs()
+        if after["eip"] != site or after["ebx"] - before["ebx"] != n["bp_cycles"]:
+            raise BenchError("smp 4: after %d cycles ebx went %d -> %d"
+                             % (n["bp_cycles"], before["ebx"], after["ebx"]))
+    finally:
+        stub.close()
+    return out
 
 
 def breakpoint_cycles(stub, kind_letter, address, cycles):
@@ -945,6 +992,8 @@ def main():
          QEMU64, repeats),
     ]
     groups += [
+        ("smp", ["step_smp2", "step_smp2_locked", "hwbp_smp4"],
+         lambda k, q: measure_smp(k, build, guest, q, n), QEMU64, repeats),
         ("interrupts", ["timer_rate"], lambda k, q: measure_timer_rate(k, build, guest, q),
          QEMU64, repeats),
         ("interrupts", ["int_pair"], lambda k, q: measure_int_pairs(k, build, guest, q),
@@ -995,6 +1044,12 @@ def main():
                 "{loopback_across_cpus:.0f} us"),
         Measure("hwbp", "hw breakpoint cycle z1,s,Z1,c", "us", us, True, 3, ">=3x",
                 "2 KVM_RUN + 4 loopback RTT"),
+        Measure("step_smp2", "--smp 2: vCont;s:1;c round trip (others may run)", "us", us,
+                True, 0, "<=2x 1-vCPU step", ""),
+        Measure("step_smp2_locked", "--smp 2: vCont;s:1 round trip (scheduler-locking)",
+                "us", us, True, 0, "<=2x 1-vCPU step", ""),
+        Measure("hwbp_smp4", "--smp 4: hw breakpoint cycle z1,s,Z1,c (all-stop)", "us", us,
+                True, 0, "stop <1 ms", ""),
         Measure("swbp", "sw breakpoint cycle z0,s,Z0,c", "us", us, True, 3, ">=3x",
                 "2 KVM_RUN + 4 loopback RTT"),
         Measure("g", "g register read", "us", us, True, 1, ">=1x",
