@@ -139,6 +139,10 @@ static void *vcpu_thread(void *arg)
 		pthread_cond_broadcast(&s->parked);
 	}
 	machine_unlock(m);
+	if (c->has_tick) { /* it names this thread, which is ending */
+		timer_delete(c->tick);
+		c->has_tick = false;
+	}
 	return NULL;
 }
 
