@@ -43,14 +43,17 @@ def test_breakpoint_on_an_ap_stops_that_vcpu_and_names_it():
 
 
 def test_thread_n_shows_that_vcpus_registers_and_frame():
+    # APs come up in any order: vCPU 1 first reaches its loop, then vCPU 2
+    # stops on the breakpoint.
     r = smp(4, 1, [
+        "break smp_spot if id == 1", "continue", "delete",
         "break smp_spot if id == 2", "continue",
         # Each AP's stack is its own page of ap_stacks, chosen by APIC id.
         "p ((unsigned long)$rsp - (unsigned long)&ap_stacks) / 4096",
         "thread 2", "frame",
         "p ((unsigned long)$rsp - (unsigned long)&ap_stacks) / 4096",
         "thread 1", "p $rsp < (unsigned long)&ap_stacks"])
-    r.expect("Thread 3 \"vCPU 2\" hit Breakpoint 1, smp_spot (id=2)",
+    r.expect("Thread 3 \"vCPU 2\" hit Breakpoint 2, smp_spot (id=2)",
              "[Switching to thread 2 (Thread 2)]", "(id=1)")
     assert r.values() == ["2", "1", "1"], r.describe()
 
