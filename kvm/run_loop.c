@@ -5,7 +5,13 @@
  *   immediate_exit run, so it stops after exactly one instruction whether
  *   the host delivers the step trap after the exit (VMX) or loses it;
  * - accesses to trapped pages (kvm/points.c) are served here and
- *   completed the same way when a watchpoint fired. */
+ *   completed the same way when a watchpoint fired;
+ * - an instruction the host's emulator refuses (KVM_EXIT_INTERNAL_ERROR,
+ *   rip at it: on PVM our own int3 breakpoint, or the guest's int n, int3,
+ *   iret) is our breakpoint or is completed by kvm/insn_complete.c;
+ * - on the pc machine `hlt` is KVM's: a vCPU halted with IF=0 comes back
+ *   from machine_enter as KVM_EXIT_HLT, the guest's end, and a step after
+ *   a signal that found the vCPU halted first makes it runnable. */
 #include "kvm/vcpu_internal.h"
 
 #include <errno.h>
