@@ -728,7 +728,8 @@ def measure_timer_steps(kind, build, guest, qemu, n, variant):
     stepping) or "stepirq" (kvmstub's monitor step-irq on)."""
     stub = Stub(kind, build, guest, qemu)
     key = "steps_in_handler" + ("_" + variant if variant else "")
-    lo, hi = guest.sym["timer_isr"], guest.sym["timer_isr_end"]
+    # This scenario's handler returns with popf; ret (bench/multiboot.S).
+    lo, hi = guest.sym["timer_isr_noiret"], guest.sym["timer_isr_noiret_end"]
     try:
         stub.boot(guest, SCENARIO_TIMER_STEP)
         c = stub.client

@@ -15,8 +15,8 @@ void serial_rep_outsb(void);
 void timer_idle(void);
 void timer_spin(void);
 void int_pairs(void);
-void timer_setup(unsigned divisor);
-extern char timer_isr[], int81_isr[];
+void timer_setup(unsigned divisor, char *handler);
+extern char timer_isr[], timer_isr_noiret[], int81_isr[];
 
 /* What the harness writes before it continues from bench_ready. */
 enum bench_scenario {
@@ -58,16 +58,16 @@ static void set_gate(unsigned vector, char *handler)
 	bench_idt[vector].type_attr = 0x8e; /* 32-bit interrupt gate */
 }
 
-/* An IDT for IRQ0 and int $0x81, the 8259s remapped to 0x20/0x28 with
+/* An IDT for IRQ0 (handler) and int $0x81, the 8259s remapped to 0x20/0x28 with
  * only IRQ0 open, the PIT's channel 0 at 1193182 / divisor Hz. */
-void timer_setup(unsigned divisor)
+void timer_setup(unsigned divisor, char *handler)
 {
 	struct __attribute__((packed)) {
 		unsigned short limit;
 		unsigned base;
 	} idtr = { sizeof(bench_idt) - 1, (unsigned)bench_idt };
 
-	set_gate(0x20, timer_isr);
+	set_gate(0x20, handler);
 	set_gate(0x81, int81_isr);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 	outb(0x20, 0x11);
@@ -136,15 +136,15 @@ void bench_main(void)
 		cond_region();
 		break;
 	case SCENARIO_TIMER_RATE:
-		timer_setup(119);
+		timer_setup(119, timer_isr);
 		timer_idle();
 		break;
 	case SCENARIO_TIMER_STEP:
-		timer_setup(1193);
+		timer_setup(1193, timer_isr_noiret);
 		timer_spin();
 		break;
 	case SCENARIO_INT_PAIRS:
-		timer_setup(0); /* the PIT's slowest rate: 18.2 Hz */
+		timer_setup(0, timer_isr); /* the PIT's slowest rate: 18.2 Hz */
 		outb(0x21, 0xff);
 		int_pairs();
 		break;
