@@ -107,6 +107,8 @@ static void write_around_breakpoints(struct kvm_target *kt, uint64_t phys,
 
 static enum target_arch kt_arch(void *t)
 {
+	if (impl(t)->arch_fixed)
+		return impl(t)->arch;
 	switch (impl(t)->m->mode) {
 	case MACHINE_MODE_REAL:
 		return TARGET_ARCH_I8086;

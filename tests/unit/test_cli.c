@@ -61,7 +61,7 @@ static void test_image_alone_gets_every_default(void)
 	CHECK_EQ(opts.gdb_port, 1234);
 	CHECK(!opts.no_wait);
 	CHECK(!opts.no_gdb);
-	CHECK_EQ(opts.mem_size, 64 << 20);
+	CHECK_EQ(opts.mem_size, 128 << 20); /* as QEMU */
 	CHECK_EQ(opts.mode, CLI_MODE_DEFAULT);
 	CHECK(!opts.load_set);
 	CHECK_EQ(opts.load_addr, 0x1000);
