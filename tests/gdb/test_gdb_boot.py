@@ -20,7 +20,7 @@ def test_multiboot2_elf64_is_x86_64_from_the_32_bit_entry_to_64_bit_c():
         "stepi", "info symbol $pc",            # cli is one byte
         "break boot64_main", "continue",
         "p/x magic", "p/x $cs", "p ($efer >> 10) & 1",   # LMA: long mode now
-        "p/x $rip == (long)&boot64_main + 16",
+        "p $rip == (long)&boot64_main + 16",
         "bt 1",
         "continue"])
     r.refuse("too long", "internal-error", "not compatible")
