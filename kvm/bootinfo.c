@@ -651,8 +651,16 @@ static void mb2_string_tag(struct info_writer *w, uint32_t type, const char *s)
 	w_bytes(w, at + 8, s, len);
 }
 
+/* The RSDP as it was before anything was loaded: the image must not change
+ * what the tags copy between measuring and writing. */
+struct rsdp_copy {
+	uint8_t bytes[PAGE];
+	uint32_t old_len, new_len; /* 0: no such tag */
+};
+
 static void build_mb2(struct info_writer *w, const struct boot_params *p,
-		      const struct boot_layout *out, uint64_t ram_size, const uint8_t *ram)
+		      const struct boot_layout *out, uint64_t ram_size,
+		      const struct rsdp_copy *rsdp)
 {
 	struct mem_region map[MEMMAP_MAX];
 	unsigned nmap = memory_map(ram_size, map);
@@ -682,16 +690,15 @@ static void build_mb2(struct info_writer *w, const struct boot_params *p,
 		w32(w, e + 16, map[i].type);
 		w32(w, e + 20, 0);
 	}
-	if (p->rsdp) {
-		/* Copies of the RSDP: the 20-byte ACPI 1.0 part always, the
-		 * whole table (its length field) when revision >= 2. */
-		at = mb2_tag(w, 14, 8 + 20);
-		w_bytes(w, at + 8, ram + p->rsdp, 20);
-		if (ram[p->rsdp + 15] >= 2) {
-			uint32_t len = rd32(ram + p->rsdp + 20);
-			at = mb2_tag(w, 15, 8 + (uint64_t)len);
-			w_bytes(w, at + 8, ram + p->rsdp, len);
-		}
+	/* Copies of the RSDP: the 20-byte ACPI 1.0 part always, the whole
+	 * table (its length field) when revision >= 2. */
+	if (rsdp->old_len) {
+		at = mb2_tag(w, 14, 8 + rsdp->old_len);
+		w_bytes(w, at + 8, rsdp->bytes, rsdp->old_len);
+	}
+	if (rsdp->new_len) {
+		at = mb2_tag(w, 15, 8 + (uint64_t)rsdp->new_len);
+		w_bytes(w, at + 8, rsdp->bytes, rsdp->new_len);
 	}
 	mb2_tag(w, 0, 8);
 	w32(w, start, (uint32_t)(w->used - (start - w->addr)));
@@ -736,12 +743,13 @@ static void build_pvh(struct info_writer *w, const struct boot_params *p,
 }
 
 static void build_info(struct info_writer *w, const struct boot_params *p,
-		       const struct boot_layout *out, uint8_t *ram, uint64_t ram_size)
+		       const struct boot_layout *out, const struct rsdp_copy *rsdp,
+		       uint64_t ram_size)
 {
 	if (out->protocol == BOOT_MULTIBOOT)
 		build_mb1(w, p, out, ram_size);
 	else if (out->protocol == BOOT_MULTIBOOT2)
-		build_mb2(w, p, out, ram_size, ram);
+		build_mb2(w, p, out, ram_size, rsdp);
 	else
 		build_pvh(w, p, out, ram_size);
 }
@@ -762,7 +770,7 @@ static bool place(uint64_t *cursor, uint64_t size, uint64_t ram_size, uint64_t *
 }
 
 static int check_params(const uint8_t *ram, uint64_t ram_size, const struct boot_params *p,
-			char *err, size_t err_size)
+			struct rsdp_copy *rsdp, char *err, size_t err_size)
 {
 	if (p->nmodules > BOOT_MAX_MODULES) {
 		fail(err, err_size, "--module: %u modules is more than the %d kvmstub takes",
@@ -781,12 +789,16 @@ static int check_params(const uint8_t *ram, uint64_t ram_size, const struct boot
 			return -EINVAL;
 		}
 		uint32_t len = rd32(ram + p->rsdp + 20);
-		if (ram[p->rsdp + 15] >= 2 && (len < 36 || !range_fits(p->rsdp, len, ram_size) ||
-					       len > PAGE)) {
-			fail(err, err_size, "rsdp at 0x%" PRIx64 ": length %" PRIu32
-			     " is not 36..4096 inside RAM", p->rsdp, len);
-			return -EINVAL;
+		rsdp->old_len = 20;
+		if (ram[p->rsdp + 15] >= 2) {
+			if (len < 36 || len > PAGE || !range_fits(p->rsdp, len, ram_size)) {
+				fail(err, err_size, "rsdp at 0x%" PRIx64 ": length %" PRIu32
+				     " is not 36..4096 inside RAM", p->rsdp, len);
+				return -EINVAL;
+			}
+			rsdp->new_len = len;
 		}
+		memcpy(rsdp->bytes, ram + p->rsdp, rsdp->new_len ? rsdp->new_len : 20);
 	}
 	return 0;
 }
@@ -926,6 +938,7 @@ int boot_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 	struct mb2_header mb2;
 	uint64_t pvh_entry = 0, cursor = 0, info_addr;
 	struct info_writer w = { 0 };
+	struct rsdp_copy rsdp = { .old_len = 0 };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -935,7 +948,7 @@ int boot_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 		fail(err, err_size, "the image file is empty");
 		return -EINVAL;
 	}
-	rc = check_params(ram, ram_size, p, err, err_size);
+	rc = check_params(ram, ram_size, p, &rsdp, err, err_size);
 	if (!rc)
 		rc = choose_protocol(file, file_size, p, out, &mb1, &mb2, &pvh_entry, err,
 				     err_size);
@@ -968,7 +981,7 @@ int boot_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 			return -E2BIG;
 		}
 	}
-	build_info(&w, p, out, ram, ram_size); /* measures */
+	build_info(&w, p, out, &rsdp, ram_size); /* measures */
 	if (!place(&cursor, w.used, ram_size, &info_addr)) {
 		fail(err, err_size, "the %s information (%" PRIu64 " bytes) does not fit in "
 		     "guest RAM after the image and the modules",
@@ -982,7 +995,7 @@ int boot_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 		add_range(out, out->module_addr[i], out->module_addr[i] + p->modules[i].size);
 	}
 	w = (struct info_writer){ .mem = ram + info_addr, .addr = info_addr, .cap = w.used };
-	build_info(&w, p, out, ram, ram_size);
+	build_info(&w, p, out, &rsdp, ram_size);
 	if (w.overflow || w.used != w.cap) {
 		fail(err, err_size, "internal error: the %s information changed size",
 		     boot_protocol_name(out->protocol));
