@@ -675,6 +675,24 @@ static void test_mb2_acpi_tags_copy_the_rsdp_when_one_is_given(void)
 	CHECK_EQ(mb2_find(15), 0);
 }
 
+static void test_mb2_acpi_tags_copy_the_rsdp_as_it_was_before_the_image_loaded(void)
+{
+	reset();
+	size_t size = build_mb2_elf64(NULL, 0);
+	/* The RSDP lies where the image's bss goes: the tags hold what was
+	 * there, and their sizes do not change between measuring and writing. */
+	memcpy(ram + 0x101800, "RSD PTR ", 8);
+	ram[0x101800 + 15] = 2;
+	put32(ram + 0x101800 + 20, 36);
+	params.rsdp = 0x101800;
+	CHECK_EQ(load(size), 0);
+	uint64_t new_tag = mb2_find(15);
+	CHECK(new_tag != 0);
+	CHECK(memcmp(ram + new_tag + 8, "RSD PTR ", 8) == 0);
+	CHECK_EQ(get32(new_tag + 8 + 20), 36);
+	CHECK_EQ(ram[0x101800], 0); /* the bss was zeroed as the ELF says */
+}
+
 static void test_mb2_optional_and_harmless_tags_are_accepted(void)
 {
 	uint8_t tag[24] = { 0 };
@@ -930,6 +948,7 @@ int main(void)
 	RUN(test_mb2_tags_field_by_field);
 	RUN(test_mb2_without_append_the_cmdline_is_empty);
 	RUN(test_mb2_acpi_tags_copy_the_rsdp_when_one_is_given);
+	RUN(test_mb2_acpi_tags_copy_the_rsdp_as_it_was_before_the_image_loaded);
 	RUN(test_mb2_optional_and_harmless_tags_are_accepted);
 	RUN(test_mb2_refusals_name_the_field);
 	RUN(test_pvh_start_info_field_by_field);
