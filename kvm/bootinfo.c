@@ -141,7 +141,8 @@ const char *boot_protocol_name(enum boot_protocol protocol)
  * just bytes that happen to look like one. */
 static bool find_mb1(const uint8_t *file, size_t size, size_t *offset)
 {
-	for (size_t off = 0; off < MB1_SEARCH && size >= 12 && off <= size - 12; off += 4) {
+	/* The header lies wholly within the first 8 KiB. */
+	for (size_t off = 0; off + 12 <= MB1_SEARCH && size >= 12 && off <= size - 12; off += 4) {
 		uint32_t magic = rd32(file + off), flags = rd32(file + off + 4);
 		if (magic == MB1_MAGIC && (uint32_t)(magic + flags + rd32(file + off + 8)) == 0) {
 			*offset = off;
@@ -153,7 +154,7 @@ static bool find_mb1(const uint8_t *file, size_t size, size_t *offset)
 
 static bool find_mb2(const uint8_t *file, size_t size, size_t *offset)
 {
-	for (size_t off = 0; off < MB2_SEARCH && size >= 16 && off <= size - 16; off += 8) {
+	for (size_t off = 0; off + 16 <= MB2_SEARCH && size >= 16 && off <= size - 16; off += 8) {
 		uint32_t sum = rd32(file + off) + rd32(file + off + 4) +
 			       rd32(file + off + 8) + rd32(file + off + 12);
 		if (rd32(file + off) == MB2_MAGIC && sum == 0) {
@@ -389,6 +390,33 @@ static int find_pvh_note(const uint8_t *file, size_t size, uint64_t *entry,
 }
 
 /* ---- loading ---- */
+
+/* e_entry of a kernel linked to run higher up (its segments' p_vaddr above
+ * p_paddr) is a virtual address; with paging off the protocols enter at
+ * the physical address it is loaded at, as GRUB and QEMU compute it: through
+ * the PT_LOAD that contains it. An entry in no segment stays as it is. */
+static uint64_t elf_entry_physical(const uint8_t *file, size_t size, uint64_t entry)
+{
+	bool elf64 = size > 4 && file[4] == 2;
+	uint64_t phoff = elf64 ? rd64(file + 32) : rd32(file + 28);
+	uint16_t phentsize = rd16(file + (elf64 ? 54 : 42));
+	uint16_t phnum = rd16(file + (elf64 ? 56 : 44));
+
+	/* The ELF loader has checked the header and the table already. */
+	if (phentsize != (elf64 ? 56 : 32) ||
+	    !range_fits(phoff, (uint64_t)phnum * phentsize, size))
+		return entry;
+	for (unsigned i = 0; i < phnum; i++) {
+		const uint8_t *ph = file + phoff + (uint64_t)i * phentsize;
+		uint64_t vaddr = elf64 ? rd64(ph + 16) : rd32(ph + 8);
+		uint64_t paddr = elf64 ? rd64(ph + 24) : rd32(ph + 12);
+		uint64_t memsz = elf64 ? rd64(ph + 40) : rd32(ph + 20);
+
+		if (rd32(ph) == 1 /* PT_LOAD */ && entry >= vaddr && entry - vaddr < memsz)
+			return paddr + (entry - vaddr);
+	}
+	return entry;
+}
 
 static void add_range(struct boot_layout *out, uint64_t start, uint64_t end)
 {
@@ -886,7 +914,10 @@ static int load_image(const uint8_t *file, size_t size, uint8_t *ram, uint64_t r
 			return -EINVAL;
 		}
 		rc = load_elf_image(file, size, ram, ram_size, out, err, err_size);
-		return rc ? rc : check_entry(out->entry, ram_size, "ELF e_entry", err, err_size);
+		if (rc)
+			return rc;
+		out->entry = elf_entry_physical(file, size, out->entry);
+		return check_entry(out->entry, ram_size, "ELF e_entry", err, err_size);
 	case BOOT_MULTIBOOT2:
 		if (mb2->has_address) {
 			rc = load_by_address(file, size, &mb2->addr, "multiboot2 address tag",
@@ -907,6 +938,7 @@ static int load_image(const uint8_t *file, size_t size, uint8_t *ram, uint64_t r
 			rc = load_elf_image(file, size, ram, ram_size, out, err, err_size);
 			if (rc)
 				return rc;
+			out->entry = elf_entry_physical(file, size, out->entry);
 		}
 		if (mb2->has_entry)
 			out->entry = mb2->entry_addr;

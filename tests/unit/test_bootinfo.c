@@ -389,6 +389,22 @@ static void test_mb1_elf_kernel_loads_by_program_headers(void)
 	CHECK_EQ(ram[0x102fff], 0);
 }
 
+static void test_mb1_higher_half_elf_enters_at_the_physical_address_of_e_entry(void)
+{
+	/* Linked at 0xc0100000, loaded at 0x100000 (p_vaddr != p_paddr). */
+	struct segment seg = { 1, 0x1000, 0x100000, 0x1000, 0x1000 };
+
+	reset();
+	build_elf(0, 0xc0100010, &seg, 1);
+	put32(file + 52 + 8, 0xc0100000); /* p_vaddr */
+	memset(file + 0x1000, 0x90, 0x1000);
+	put32(file + 0x1000, 0x1badb002);
+	put32(file + 0x1004, 3);
+	fix_mb1_checksum(0x1000);
+	CHECK_EQ(load(ELF_SIZE), 0);
+	CHECK_EQ(out.entry, 0x100010);
+}
+
 static void test_mb1_info_block_field_by_field(void)
 {
 	reset();
@@ -941,6 +957,7 @@ int main(void)
 	RUN(test_mb1_address_fields_load_the_file_and_zero_the_bss);
 	RUN(test_mb1_load_end_zero_means_the_whole_file_and_bss_zero_none);
 	RUN(test_mb1_elf_kernel_loads_by_program_headers);
+	RUN(test_mb1_higher_half_elf_enters_at_the_physical_address_of_e_entry);
 	RUN(test_mb1_info_block_field_by_field);
 	RUN(test_mb1_without_append_the_cmdline_is_the_image_name_alone);
 	RUN(test_modules_never_straddle_the_reserved_area_below_1mib);
