@@ -1,6 +1,6 @@
 /* kvm/machine.h — the virtual machine: /dev/kvm, guest RAM, one vCPU.
  *
- * The only module (with kvm/target.c and kvm/boot.c) that issues KVM
+ * The only module (with kvm/vcpu_state.c, kvm/points.c, kvm/run_loop.c and kvm/boot.c) that issues KVM
  * ioctls. Errors come back as negative errnos with a one-line explanation
  * in machine->error; nothing here prints or exits.
  */
