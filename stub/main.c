@@ -84,11 +84,13 @@ static const enum target_arch target_arch_of[] = {
 	[CLI_ARCH_X86_64] = TARGET_ARCH_X86_64,
 };
 
-/* Loads IMAGE and the modules, builds the boot information and sets the
- * entry state. The modules' files are read here and released after: the
- * guest has its own copy. Errors in m->error. */
+/* Loads IMAGE and the modules, builds the boot information with `args` as
+ * the kernel's command line (--append at start-up; a restart may pass
+ * others) and sets the entry state. The modules' files are read here and
+ * released after: the guest has its own copy. Errors in m->error. */
 static int boot_from_options(struct machine *m, const struct cli_options *o,
-			     const uint8_t *image, size_t image_size, struct boot_outcome *out)
+			     const uint8_t *image, size_t image_size, const char *args,
+			     struct boot_outcome *out)
 {
 	struct boot_module modules[CLI_MAX_MODULES];
 	char *names[CLI_MAX_MODULES] = { 0 };
@@ -120,7 +122,7 @@ static int boot_from_options(struct machine *m, const struct cli_options *o,
 							 : TARGET_ARCH_I386,
 			.load_addr = o->load_addr,
 			.entry_set = o->entry_set, .entry = o->entry,
-			.args = o->append,
+			.args = args,
 			.modules = modules, .nmodules = o->nmodules,
 		};
 		rc = boot_image(m, &req, out);
@@ -195,9 +197,9 @@ int main(int argc, char **argv)
 		return EXIT_HOST_FAILURE;
 	}
 	struct boot_outcome booted;
-	int rc = boot_from_options(&machine, &opts, image, image_size, &booted);
-	free(image);
+	int rc = boot_from_options(&machine, &opts, image, image_size, opts.append, &booted);
 	if (rc) {
+		free(image);
 		say("%s", machine.error);
 		machine_destroy(&machine);
 		return rc == -EINVAL || rc == -E2BIG || rc == -ENOENT || rc == -EIO
@@ -222,6 +224,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		say("%s", machine.error[0] ? machine.error : strerror(-rc));
 		machine_destroy(&machine);
+		free(image);
 		return EXIT_HOST_FAILURE;
 	}
 
@@ -244,5 +247,6 @@ int main(int argc, char **argv)
 		say("%s", machine.error); /* which ioctl failed, and how */
 	kvm_target_destroy(&kt);
 	machine_destroy(&machine);
+	free(image); /* kept until here: a restart boots it again */
 	return outcome.status;
 }
