@@ -82,6 +82,15 @@ static void print_mb2(uint64_t info)
 				print_field("type", rd32(e + 16));
 			}
 			break;
+		case 14:
+		case 15:
+			/* A copy of the RSDP: signature and revision. */
+			print(type == 14 ? "acpi_old_rsdp" : "acpi_new_rsdp");
+			print_field("size", size);
+			print(" signature=");
+			print_data(at + 8, 8);
+			print_field("revision", *(const volatile uint8_t *)(uintptr_t)(at + 8 + 15));
+			break;
 		default:
 			print("tag");
 			print_field("type", type);
@@ -130,6 +139,10 @@ static void print_pvh(uint64_t info)
 	}
 	print("acpi");
 	print_field("rsdp_paddr", rd64(info + 32));
+	if (rd64(info + 32)) {
+		print(" signature=");
+		print_data(rd64(info + 32), 8);
+	}
 	print("\n");
 }
 

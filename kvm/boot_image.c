@@ -58,7 +58,8 @@ int boot_image(struct machine *m, const struct boot_request *req, struct boot_ou
 		.modules = req->modules,
 		.nmodules = req->nmodules,
 		.flat_load_addr = req->load_addr,
-		.rsdp = req->rsdp,
+		/* The pc machine's ACPI tables, unless the caller names others. */
+		.rsdp = req->rsdp ? req->rsdp : m->rsdp_addr,
 	};
 	struct boot_layout *l = &out->layout;
 	int rc;

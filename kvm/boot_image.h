@@ -31,7 +31,7 @@ struct boot_request {
 	const char *args;            /* the command line (--append); NULL: none */
 	const struct boot_module *modules;
 	unsigned nmodules;
-	uint64_t rsdp;               /* ACPI RSDP already in RAM; 0: none */
+	uint64_t rsdp;               /* ACPI RSDP in RAM; 0: the machine's, if any */
 };
 
 struct boot_outcome {

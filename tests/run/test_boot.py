@@ -8,6 +8,7 @@ module strings and contents, the memory map for the default 128 MiB, the
 loader name). Bad headers and bad requests end kvmstub with status 4 and
 one line naming the field; the guest never runs."""
 import os
+import re
 import struct
 import tempfile
 
@@ -39,15 +40,18 @@ def mb1_expected(image, args=None, modules=()):
     return (text + "boot_loader_name=<kvmstub>\n").encode()
 
 
-def mb2_expected(args=None, modules=()):
+def mb2_expected(args=None, modules=(), acpi=False):
     text = ("multiboot2 magic=0x36d76289 aligned8=0x1 info_after_kernel=0x1\n"
             "cmdline=<%s>\n" % (args or "") + "boot_loader_name=<kvmstub>\n")
     for path, margs, data in modules:
         text += ("module size=%#x page_aligned=0x1 after_kernel=0x1 string=<%s> data=<%s>\n"
                  % (len(data), margs or "", shown(data)))
     text += ("basic_meminfo mem_lower=0x27f mem_upper=0x1fc00\n"
-             "mmap entry_size=0x18 entry_version=0x0\n" + mmap_lines("mmap")
-             + "end size=0x8 total_size_matches=0x1\n")
+             "mmap entry_size=0x18 entry_version=0x0\n" + mmap_lines("mmap"))
+    if acpi:  # the pc machine's RSDP (revision 2, 36 bytes): both copies
+        text += ("acpi_old_rsdp size=0x1c signature=<RSD PTR > revision=0x2\n"
+                 "acpi_new_rsdp size=0x2c signature=<RSD PTR > revision=0x2\n")
+    text += "end size=0x8 total_size_matches=0x1\n"
     return text.encode()
 
 
@@ -157,6 +161,10 @@ def test_multiboot2_gets_append_alone_and_module_args_alone():
                   mb2_expected("console=ttyS0", m.expected()))
 
 
+def test_multiboot2_on_the_pc_machine_gets_both_acpi_rsdp_tags():
+    check_run(["--machine", "pc", guest("mb2info64.elf")], mb2_expected(acpi=True))
+
+
 # --- PVH ---------------------------------------------------------------------
 
 def test_pvh_elf64_enters_at_its_note_and_prints_its_start_info():
@@ -167,6 +175,14 @@ def test_pvh_gets_append_alone_and_module_args_alone():
     with Modules() as m:
         check_run(["--append", "root=/dev/vda"] + m.args() + [guest("pvhinfo64.elf")],
                   pvh_expected("root=/dev/vda", m.expected()))
+
+
+def test_pvh_on_the_pc_machine_gets_the_rsdp_address():
+    status, out, err = run(["--no-gdb", "--machine", "pc", guest("pvhinfo64.elf")])
+    assert status == 0, (status, err)
+    last = out.decode().splitlines()[-1]
+    m = re.fullmatch(r"acpi rsdp_paddr=(0x[0-9a-f]+) signature=<RSD PTR >", last)
+    assert m and 0xe0000 <= int(m.group(1), 16) < 0x100000, last
 
 
 # --- overrides ---------------------------------------------------------------
