@@ -391,6 +391,7 @@ int machine_enter(struct machine *m, bool immediate)
 
 	m->run->immediate_exit = immediate;
 	int rc, run_errno;
+	bool ticked = false;
 	for (;;) {
 		rc = ioctl(m->vcpu_fd, KVM_RUN, 0);
 		run_errno = errno;
@@ -404,7 +405,9 @@ int machine_enter(struct machine *m, bool immediate)
 			err = devices_flush(&m->devices);
 			if (err)
 				return err;
-			continue;
+			if (!m->report_ticks)
+				continue;
+			ticked = true;
 		}
 		break;
 	}
@@ -417,6 +420,8 @@ int machine_enter(struct machine *m, bool immediate)
 	} else {
 		m->regs_valid = m->sregs_valid = false;
 	}
+	if (ticked)
+		return -ETIME;
 	if (rc < 0) {
 		if (run_errno == EINTR || run_errno == EAGAIN)
 			return -EINTR;
@@ -459,6 +464,8 @@ void machine_release_page(struct machine *m, uint64_t page)
 static uint8_t effective_access(const struct machine *m, uint64_t page)
 {
 	uint8_t want = m->page_want[page];
+	if (m->traps_lifted)
+		return PAGE_RW;
 	if (want == PAGE_RW && m->page_now[page] == PAGE_WRITE_TRAP &&
 	    !m->page_release[page])
 		return PAGE_WRITE_TRAP;
@@ -570,10 +577,22 @@ int machine_apply_layout(struct machine *m)
 			return err;
 		m->slots[m->nslots++] = want[i];
 	}
+	m->ntrapped = 0;
 	for (page = 0; page < m->npages; page++) {
 		m->page_now[page] = effective_access(m, page);
 		m->page_release[page] = 0;
+		m->ntrapped += m->page_now[page] != PAGE_RW;
 	}
 	m->layout_dirty = false;
 	return 0;
+}
+
+int machine_lift_traps(struct machine *m, bool lifted)
+{
+	if (m->traps_lifted == lifted)
+		return 0;
+	m->traps_lifted = lifted;
+	m->changes_overflowed = true; /* every trapped page changes */
+	m->layout_dirty = true;
+	return machine_apply_layout(m);
 }

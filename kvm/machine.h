@@ -77,6 +77,10 @@ struct machine {
 	uint64_t changed_pages[MACHINE_MAX_CHANGED_PAGES];
 	unsigned nslots;
 	struct machine_slot slots[MACHINE_MAX_SLOTS];
+	/* Every page is plain RAM for now, whatever is wanted: the run loop
+	 * lets one instruction the trapped pages stall run this way. */
+	bool traps_lifted;
+	unsigned ntrapped; /* pages that are not plain RAM in the slots now */
 
 	/* Output ports whose OUTs KVM queues in a ring instead of exiting
 	 * (coalesced PIO): half the cost of a byte. A periodic timer signal
@@ -85,6 +89,9 @@ struct machine {
 	unsigned ring_max;
 	bool has_flush_timer;
 	timer_t flush_timer;
+	/* machine_enter returns -ETIME when the flush tick ended a run, so
+	 * the caller can look at the guest's progress every tick. */
+	bool report_ticks;
 
 	struct devices devices;
 	int failed; /* a register fetch failed: -errno, reported at the next run */
@@ -124,8 +131,9 @@ int machine_set_debug(struct machine *m, uint32_t control,
 int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
 
 /* Enters the guest once. Returns 0 with m->run->exit_reason set, -EINTR
- * if a signal (or `immediate`) ended the run first, another negative errno
- * if KVM_RUN failed. Applies a changed slot layout first. */
+ * if a signal (or `immediate`) ended the run first, -ETIME if the flush
+ * tick did and m->report_ticks is set, another negative errno if KVM_RUN
+ * failed. Applies a changed slot layout first. */
 int machine_enter(struct machine *m, bool immediate);
 
 /* Hands queued (coalesced) output to the devices; returns 0 or -EPIPE. */
@@ -138,6 +146,9 @@ void machine_set_page_want(struct machine *m, uint64_t page, enum page_access ac
 void machine_release_page(struct machine *m, uint64_t page);
 /* Applies a changed layout now. */
 int machine_apply_layout(struct machine *m);
+/* Makes every page plain RAM (lifted) or what it is wanted to be again,
+ * now. */
+int machine_lift_traps(struct machine *m, bool lifted);
 
 /* What the host's KVM does with debug features, found by running a few
  * instructions on a throwaway VM (about a millisecond). */
