@@ -464,8 +464,6 @@ void machine_release_page(struct machine *m, uint64_t page)
 static uint8_t effective_access(const struct machine *m, uint64_t page)
 {
 	uint8_t want = m->page_want[page];
-	if (m->traps_lifted)
-		return PAGE_RW;
 	if (want == PAGE_RW && m->page_now[page] == PAGE_WRITE_TRAP &&
 	    !m->page_release[page])
 		return PAGE_WRITE_TRAP;
@@ -533,6 +531,10 @@ int machine_apply_layout(struct machine *m)
 			end++;
 		if (access == PAGE_WRITE_TRAP && !m->has_readonly_mem)
 			access = PAGE_ACCESS_TRAP; /* trap reads too rather than miss writes */
+		/* Lifted traps keep their own slots, plain RAM now, so their
+		 * neighbours' slots (and what KVM has mapped in them) stay. */
+		if (m->traps_lifted)
+			access = PAGE_RW;
 		if (access != PAGE_ACCESS_TRAP) {
 			if (nwant == m->max_slots)
 				return machine_fail(m, ENOSPC,
@@ -579,7 +581,7 @@ int machine_apply_layout(struct machine *m)
 	}
 	m->ntrapped = 0;
 	for (page = 0; page < m->npages; page++) {
-		m->page_now[page] = effective_access(m, page);
+		m->page_now[page] = m->traps_lifted ? PAGE_RW : effective_access(m, page);
 		m->page_release[page] = 0;
 		m->ntrapped += m->page_now[page] != PAGE_RW;
 	}

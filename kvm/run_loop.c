@@ -247,6 +247,31 @@ static int run_lifted(struct kvm_target *kt, bool stepping, struct target_stop *
 	return err ? err : 0;
 }
 
+/* At a tick with no exit and no move since the last: one step with the
+ * traps in place tells a tight loop (the step finishes at once) from a
+ * stall (it does not finish before the next tick); only a stall pays for
+ * lifting the traps, which changes memory slots. */
+static int probe_then_lift(struct kvm_target *kt, bool stepping, struct target_stop *stop)
+{
+	struct kvm_regs before = *machine_regs(kt->m);
+
+	kt->probing = true;
+	kt->probe_stalled = false;
+	int err = single_step(kt, stop);
+	kt->probing = false;
+	if (err)
+		return err;
+	/* Some steps end without the instruction having run (a far jump
+	 * into long mode here): no change at all is no progress either. */
+	if (kt->probe_stalled || (stop->reason == TARGET_STOP_STEP &&
+				  !memcmp(&before, machine_regs(kt->m), sizeof(before))))
+		return run_lifted(kt, stepping, stop);
+	if (stop->reason != TARGET_STOP_STEP || stepping)
+		return 1;
+	err = points_apply_debug(kt, false);
+	return err ? err : 0;
+}
+
 /* A triple fault or an internal error while pages are trapped may be the
  * traps' doing: worth one lifted try. A breakpoint byte at pc that the
  * host fails on (int3 where it does not trap) is not. */
@@ -297,6 +322,12 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 		}
 		err = machine_enter(m, false);
 		if (err == -ETIME) {
+			if (kt->probing && (m->ntrapped || kt->lifted)) {
+				/* One instruction took a whole tick. */
+				kt->probe_stalled = true;
+				stop->reason = TARGET_STOP_INTERRUPTED;
+				return 0;
+			}
 			if (!stalled_at_tick(kt))
 				continue;
 			if (kt->lifted) {
@@ -304,7 +335,7 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 					   "no progress even with the trapped pages lifted");
 				return 0;
 			}
-			err = run_lifted(kt, stepping, stop);
+			err = probe_then_lift(kt, stepping, stop);
 			if (err)
 				return err < 0 ? err : devices_flush(dev);
 			continue;

@@ -68,6 +68,8 @@ struct kvm_target {
 	uint64_t tick_pc;
 	unsigned long exits_since_tick;
 	bool lifted;
+	bool probing;       /* a step to see whether the guest is stalled */
+	bool probe_stalled; /* ... and it did not finish within a tick */
 	/* The watched bytes as they were before a lifted instruction. */
 	uint8_t *snapshot;
 	size_t snapshot_cap;
