@@ -253,18 +253,13 @@ static int run_lifted(struct kvm_target *kt, bool stepping, struct target_stop *
  * lifting the traps, which changes memory slots. */
 static int probe_then_lift(struct kvm_target *kt, bool stepping, struct target_stop *stop)
 {
-	struct kvm_regs before = *machine_regs(kt->m);
-
 	kt->probing = true;
 	kt->probe_stalled = false;
 	int err = single_step(kt, stop);
 	kt->probing = false;
 	if (err)
 		return err;
-	/* Some steps end without the instruction having run (a far jump
-	 * into long mode here): no change at all is no progress either. */
-	if (kt->probe_stalled || (stop->reason == TARGET_STOP_STEP &&
-				  !memcmp(&before, machine_regs(kt->m), sizeof(before))))
+	if (kt->probe_stalled)
 		return run_lifted(kt, stepping, stop);
 	if (stop->reason != TARGET_STOP_STEP || stepping)
 		return 1;
@@ -575,9 +570,18 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 	struct sw_breakpoint *bp = points_sw_at_linear(kt, vcpu_linear_pc(m));
 	if (bp)
 		m->ram[bp->phys] = bp->original;
+	struct kvm_regs regs_before = *machine_regs(m);
 	int err = run_guest(kt, true, stop);
 	if (!err && stop->reason == TARGET_STOP_STEP)
 		clear_leaked_trap_flag(kt, &before);
+	/* A step over an instruction that a trapped page stalls may end
+	 * without the instruction having run (a far jump into long mode with
+	 * the GDT on such a page, here): no change at all is no progress. */
+	if (!err && stop->reason == TARGET_STOP_STEP && !kt->lifted && m->ntrapped &&
+	    !memcmp(&regs_before, machine_regs(m), sizeof(regs_before))) {
+		int lifted = run_lifted(kt, true, stop);
+		err = lifted < 0 ? lifted : 0;
+	}
 	if (!err && stop->reason == TARGET_STOP_INTERRUPTED) {
 		/* A signal ended KVM_RUN. If the instruction ran, the step is
 		 * done; if not, the caller hears of the signal (it stays

@@ -143,10 +143,29 @@ def test_read_watch_on_a_code_page_stops_with_the_reason():
         assert c.cmd(z(3, "beside_gdt", 4)) == b"OK"
         reply = c.cmd("c")
         assert reply.startswith(b"T04"), reply
-        c.send("k")
-        st.wait()
+        # Without the watchpoint the guest goes on from where it stopped.
+        assert c.cmd(z(3, "beside_gdt", 4).replace("Z", "z")) == b"OK"
+        assert c.cmd("c") == b"W00"
+        assert st.wait() == 0
+        assert st.output() == EXPECTED
         err = st.proc.stderr.read()
         assert b"read/access watchpoint" in err and b"page 0x100000" in err, err
+
+
+def test_step_over_the_far_jump_with_a_breakpoint_on_the_gdt_page():
+    ref = reference()
+    with testlib.Stub([testlib.guest(IMAGE)]) as st:
+        c = st.client()
+        assert c.cmd(z(0, "never_run_32")) == b"OK"
+        assert c.cmd(z(1, "far_jump")) == b"OK"
+        assert c.cmd("c").startswith(b"T05hwbreak"), "no stop at the far jump"
+        assert pc_of(c) == SYM["far_jump"]
+        assert c.cmd(z(1, "far_jump").replace("Z", "z")) == b"OK"
+        assert c.cmd("s").startswith(b"T05")
+        assert pc_of(c) == SYM["long_mode"], hex(pc_of(c))
+        assert c.cmd("c") == b"W00"
+        assert st.wait() == 0
+        assert st.output() == ref
 
 
 if __name__ == "__main__":
