@@ -123,6 +123,23 @@ def test_exceptions_with_a_watch_on_the_stack_page():
     run_with([z(2, "stack_page", 4)])
 
 
+def test_exception_frame_pushed_onto_a_watched_stack_holds_the_guests_flags():
+    # The frame goes to a write-trapped page, so kvmstub delivers the #UD
+    # in a single step; the RFLAGS image must not carry that step's TF.
+    with testlib.Stub([testlib.guest(IMAGE)]) as st:
+        c = st.client()
+        assert c.cmd(z(2, "stack_page", 4)) == b"OK"
+        after_first = SYM["ud_handler"] + 5  # addq $2,(%rsp) ran
+        assert c.cmd("Z1,%x,1" % after_first) == b"OK"
+        assert c.cmd("c").startswith(b"T05hwbreak")
+        regs = bytes.fromhex(c.cmd("g").decode())
+        esp = struct.unpack_from("<I", regs, 4 * 4)[0]
+        frame = struct.unpack("<5Q", bytes.fromhex(c.cmd("m%x,28" % esp).decode()))
+        assert frame[0] == SYM["raise_ud"] + 2 and frame[1] == 8, [hex(v) for v in frame]
+        assert not frame[2] & 0x100, "TF in the frame: %#x" % frame[2]
+        assert frame[3] == SYM["stack_top"], hex(frame[3])
+
+
 def test_page_tables_on_a_watched_page_no_stall():
     # The guest's own stores to the last directory entry stop (rep stosl
     # clearing it, then the fill loop); then every page walk goes through
