@@ -208,13 +208,17 @@ static bool pc_follows_hlt(struct kvm_target *kt, uint64_t pc)
  * tick, and a trapped page may be why. */
 static bool stalled_at_tick(struct kvm_target *kt)
 {
+	if (!kt->m->ntrapped && !kt->lifted) {
+		kt->tick_valid = false;
+		return false;
+	}
 	uint64_t pc = vcpu_linear_pc(kt->m);
 	bool same = kt->tick_valid && kt->exits_since_tick == 0 && kt->tick_pc == pc;
 
 	kt->tick_valid = true;
 	kt->tick_pc = pc;
 	kt->exits_since_tick = 0;
-	return same && (kt->m->ntrapped || kt->lifted) && !pc_follows_hlt(kt, pc);
+	return same && !pc_follows_hlt(kt, pc);
 }
 
 /* Runs the instruction at pc with the traps lifted. Returns 1 when *stop
@@ -267,11 +271,19 @@ static int probe_then_lift(struct kvm_target *kt, bool stepping, struct target_s
 	return err ? err : 0;
 }
 
-/* A triple fault or an internal error while pages are trapped may be the
- * traps' doing: worth one lifted try. A breakpoint byte at pc that the
- * host fails on (int3 where it does not trap) is not. */
+/* A triple fault while pages are trapped may be the traps' doing (event
+ * delivery through them, here), and so may an internal error about event
+ * delivery (VMX/SVM refuse to emulate an access to such a page while
+ * delivering: KVM_INTERNAL_ERROR_DELIVERY_EV): worth one lifted try. An
+ * emulation failure is not (an instruction the host cannot run, which the
+ * run loop may complete itself), nor a breakpoint byte at pc. */
 static bool failure_may_be_traps(struct kvm_target *kt)
 {
+	const struct kvm_run *run = kt->m->run;
+
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
+		return false;
 	return !kt->lifted && kt->m->ntrapped &&
 	       !points_sw_at_linear(kt, vcpu_linear_pc(kt->m));
 }
