@@ -70,6 +70,10 @@ struct kvm_target {
 	bool lifted;
 	bool probing;       /* a step to see whether the guest is stalled */
 	bool probe_stalled; /* ... and it did not finish within a tick */
+	/* Lifted instructions in a row with not one instruction run normally
+	 * between them: a guest that only advances that way is told about. */
+	unsigned long lift_streak;
+	uint64_t lift_end_pc;
 	/* The watched bytes as they were before a lifted instruction. */
 	uint8_t *snapshot;
 	size_t snapshot_cap;

@@ -169,6 +169,26 @@ def test_read_watch_on_a_code_page_stops_with_the_reason():
         assert b"read/access watchpoint" in err and b"page 0x100000" in err, err
 
 
+def test_read_watch_on_page_tables_stops_with_the_reason_then_runs_on():
+    # Every page walk reads the trapped directory: the guest could only
+    # crawl (one lifted instruction at a time), so it stops and says why.
+    ref = reference()
+    watch = z(3, "page_directory", 4, 0x800)
+    with testlib.Stub([testlib.guest(IMAGE)]) as st:
+        c = st.client()
+        c.sock.settimeout(60)
+        assert c.cmd(watch) == b"OK"
+        reply = c.cmd("c")
+        assert reply.startswith(b"T04"), reply
+        assert c.cmd(watch.replace("Z", "z")) == b"OK"
+        assert c.cmd("c") == b"W00"
+        assert st.wait() == 0
+        assert st.output() == ref
+        err = st.proc.stderr.read()
+        assert b"one instruction at a time" in err and \
+            b"page 0x%x" % SYM["page_directory"] in err, err
+
+
 def test_step_over_the_far_jump_with_a_breakpoint_on_the_gdt_page():
     ref = reference()
     with testlib.Stub([testlib.guest(IMAGE)]) as st:
