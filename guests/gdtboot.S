@@ -1,19 +1,20 @@
 /* guests/gdtboot.S — the usual way into a 64-bit kernel, with the CPU's own
  * accesses to system tables on the pages a debugger likes to trap: an ELF32
  * entered in protected mode loads its GDT (descriptors not yet "accessed"),
- * which shares the first page with the entry code, the IDT and the TSS,
- * builds page tables and far-jumps to 64-bit code. Then, each printed on
- * port 0xe9 so a run with gdb can be compared with one without:
+ * which shares the first page with the entry code, builds page tables and
+ * far-jumps to 64-bit code. Then, each printed on port 0xe9 so a run with
+ * gdb can be compared with one without:
  *   seg   segment loads (the CPU sets the accessed bits in the GDT)
  *   ltr   the TSS descriptor becomes busy
  *   bes   a store to `beside_gdt`, the word right after the GDT
- *   ud    two #UD delivered through the IDT on the first page
+ *   ud    two #UD delivered through the IDT, on the TSS's IST1 stack
  *   hot   3000 stores to `hot_data`, which shares a page with `hot_site`
  *   rep   rep stosb/movsb across the boundary into and out of `span_page`
  * and ends with cli; hlt (status 0).
  *
  * Linked at 1 MiB (build/guests/gdtboot.elf): the first page (0x100000)
- * holds _start, the GDT, `beside_gdt`, the IDT and the TSS. This file is
+ * holds _start, the GDT and `beside_gdt`; `sys_page` holds the IDT and the
+ * TSS, whose IST1 stack the #UD handler runs on. This file is
  * assembled as 32-bit ELF: 64-bit code names addresses only through
  * `mov $symbol, %reg` (a 32-bit relocation). */
 	.set	CODE64, 0x08
@@ -81,12 +82,6 @@ idtr:
 	.word	7 * 16 - 1
 	.long	idt, 0
 
-	.p2align 4
-idt:
-	.skip	7 * 16
-	.p2align 4
-tss:
-	.skip	0x68
 
 	.code64
 long_mode:
@@ -138,12 +133,14 @@ store_beside_gdt:
 	call	print_hex
 	call	newline
 
-	/* #UD through the IDT on the first page, twice. */
+	/* #UD through the IDT, twice, on the stack the TSS names as IST1. */
+	mov	$tss, %edi
+	movl	$ist_stack_top, 0x24(%rdi)
 	mov	$idt + 6 * 16, %edi
 	mov	$ud_handler, %eax
 	mov	%ax, (%rdi)
 	movw	$CODE64, 2(%rdi)
-	movw	$0x8e00, 4(%rdi)
+	movw	$0x8e01, 4(%rdi)	/* present interrupt gate, IST 1 */
 	shr	$16, %eax
 	mov	%ax, 6(%rdi)
 	movl	$0, 8(%rdi)
@@ -284,6 +281,14 @@ the_end:
 	hlt
 
 	.data
+	.globl	sys_page
+sys_page:				/* the IDT and the TSS, a page of data */
+idt:
+	.skip	7 * 16
+	.p2align 4
+tss:
+	.skip	0x68
+	.p2align 12
 ud_count:
 	.long	0
 
@@ -297,7 +302,9 @@ pml4:	.skip	0x1000
 pdpt:	.skip	0x1000
 page_directory:
 	.skip	0x1000
-	.globl	page_directory, stack_page, stack_top
+	.globl	page_directory, stack_page, stack_top, ist_stack_top
 stack_page:
 	.skip	0x1000
 stack_top:
+	.skip	0x1000
+ist_stack_top:

@@ -118,9 +118,19 @@ def test_rep_stos_and_movs_across_a_read_watched_page():
     run_with([z(3, "span_page", 4, 0x800)])
 
 
-def test_exceptions_with_a_watch_on_the_stack_page():
-    # The #UD frames are pushed by the CPU onto a write-trapped page.
-    run_with([z(2, "stack_page", 4)])
+def test_exceptions_with_a_watch_on_their_stack_page():
+    # The #UD frames are pushed by the CPU onto a write-trapped page (the
+    # IST1 stack), unused bytes of which are watched.
+    run_with([z(2, "ist_stack_top", 4, -0x1000)])
+
+
+def test_exceptions_with_a_write_watch_on_the_idt_and_tss_page():
+    run_with([z(2, "sys_page", 4, 0xf00)])
+
+
+def test_exceptions_with_a_read_watch_on_the_idt_and_tss_page():
+    # Delivery reads the gate and IST1 from a page left out of the slots.
+    run_with([z(3, "sys_page", 4, 0xf00)])
 
 
 def test_exception_frame_pushed_onto_a_watched_stack_holds_the_guests_flags():
@@ -128,7 +138,7 @@ def test_exception_frame_pushed_onto_a_watched_stack_holds_the_guests_flags():
     # in a single step; the RFLAGS image must not carry that step's TF.
     with testlib.Stub([testlib.guest(IMAGE)]) as st:
         c = st.client()
-        assert c.cmd(z(2, "stack_page", 4)) == b"OK"
+        assert c.cmd(z(2, "ist_stack_top", 4, -0x1000)) == b"OK"
         after_first = SYM["ud_handler"] + 5  # addq $2,(%rsp) ran
         assert c.cmd("Z1,%x,1" % after_first) == b"OK"
         assert c.cmd("c").startswith(b"T05hwbreak")
@@ -150,7 +160,8 @@ def test_page_tables_on_a_watched_page_no_stall():
 
 def test_breakpoints_and_watches_everywhere_at_once():
     run_with([z(0, "never_run_32"), z(0, "hot_site"), z(2, "span_page", 4, 0x800),
-              z(2, "stack_page", 4), z(0, "far_jump", 1, 0x800)])
+              z(2, "ist_stack_top", 4, -0x1000), z(3, "sys_page", 4, 0xf00),
+              z(0, "far_jump", 1, 0x800)])
 
 
 def test_read_watch_on_a_code_page_stops_with_the_reason():
