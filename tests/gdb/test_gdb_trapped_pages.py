@@ -26,10 +26,10 @@ def test_break_on_the_gdt_page_not_hit_runs_to_the_same_output():
 def test_break_on_the_gdt_page_stops_after_the_far_jump():
     ref = reference()
     r = session(IMAGE, ["break never_run_32", "break after_segments", "continue",
-                        "p/x $pc", "continue"])
+                        "p (long)$pc - (long)&after_segments", "continue"])
     r.expect("Breakpoint 2, ", "after_segments",
              "[Inferior 1 (Remote target) exited normally]")
-    assert r.values() == ["0x1001a7"], r.describe()  # after_segments
+    assert r.values() == ["0"], r.describe()
     assert r.stub_out == ref, r.describe()
 
 
