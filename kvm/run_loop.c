@@ -375,8 +375,6 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 				return err < 0 ? err : devices_flush(dev);
 			continue;
 		}
-		if (!kt->lifted && !kt->probing && stop_if_crawling(kt, stop))
-			return devices_flush(dev);
 		if (err == -EINTR) {
 			stop->reason = TARGET_STOP_INTERRUPTED;
 			return 0;
@@ -384,6 +382,8 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 		if (err)
 			return err;
 		kt->exits_since_tick++;
+		if (!kt->lifted && !kt->probing && stop_if_crawling(kt, stop))
+			return devices_flush(dev);
 
 		if (m->run->exit_reason == KVM_EXIT_INTERNAL_ERROR && fetch_from_hole(kt, stop))
 			return devices_flush(dev);
