@@ -221,10 +221,10 @@ static bool stalled_at_tick(struct kvm_target *kt)
 	return same && !pc_follows_hlt(kt, pc);
 }
 
-/* About 0.4 ms a lifted instruction: after a second of guest progress
+/* About 0.4 ms a lifted instruction: after half a second of progress
  * made only that way the user hears why, rather than waiting on a guest
  * a thousand times slower. */
-#define LIFT_STREAK_LIMIT 2500
+#define LIFT_STREAK_LIMIT 1000
 
 /* The CPU keeps reaching into a trapped page by itself at every
  * instruction: page tables under a read watch, typically. */
