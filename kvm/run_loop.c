@@ -562,7 +562,9 @@ static void clear_leaked_trap_flag(struct kvm_target *kt, const struct frame_bef
 	uint8_t frame[8 * 8];
 	unsigned w = b->width;
 
-	if ((b->rflags & RFLAGS_TF) || !(sp < b->sp || w == 8))
+	/* Delivery moves the stack pointer: down, or in 64-bit mode to an IST
+	 * stack anywhere; most steps leave it alone and cost nothing here. */
+	if ((b->rflags & RFLAGS_TF) || sp == b->sp || (sp > b->sp && w != 8))
 		return;
 	long got = vcpu_read_mem(kt, sp, frame, sizeof(frame));
 	for (unsigned k = 0; k + 4 <= 8 && (long)((k + 4) * w) <= got; k++) {
