@@ -249,6 +249,8 @@ int machine_create(struct machine *m, const struct machine_config *config)
 			    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
 			   (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
 	m->has_readonly_mem = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+	int debug_flags = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+	m->has_blockirq = debug_flags > 0 && (debug_flags & KVM_GUESTDBG_BLOCKIRQ);
 	int slots = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	m->max_slots = slots > 0 ? (unsigned)slots : 32;
 	if (m->max_slots > MACHINE_MAX_SLOTS)

@@ -62,6 +62,7 @@ struct machine {
 	enum machine_mode mode;
 	bool has_sync_regs;
 	bool has_readonly_mem;
+	bool has_blockirq; /* KVM_GUESTDBG_BLOCKIRQ: a step takes no interrupt */
 	unsigned max_slots;
 
 	/* Register cache: valid until the next KVM_RUN; dirty ones are

@@ -247,8 +247,12 @@ static bool stop_if_crawling(struct kvm_target *kt, struct target_stop *stop)
 }
 
 /* Runs the instruction at pc with the traps lifted. Returns 1 when *stop
- * is for the caller to report, 0 when the guest runs on. */
-static int run_lifted(struct kvm_target *kt, bool stepping, struct target_stop *stop)
+ * is for the caller to report, 0 when the guest runs on. A stalled
+ * instruction must run rather than a pending interrupt (which would only
+ * bring the guest back to it): block_irq; an event whose delivery failed
+ * must be delivered now: not. */
+static int run_lifted(struct kvm_target *kt, bool stepping, bool block_irq,
+		      struct target_stop *stop)
 {
 	struct machine *m = kt->m;
 	int err = points_snapshot(kt);
@@ -258,8 +262,11 @@ static int run_lifted(struct kvm_target *kt, bool stepping, struct target_stop *
 		return err;
 	uint64_t pc = vcpu_linear_pc(m);
 	kt->lift_streak = pc == kt->lift_end_pc ? kt->lift_streak + 1 : 1;
+	bool blocked = kt->step_blocks_irq;
 	kt->lifted = true;
+	kt->step_blocks_irq = block_irq;
 	err = single_step(kt, stop);
+	kt->step_blocks_irq = blocked;
 	kt->lift_end_pc = vcpu_linear_pc(m);
 	kt->lifted = false;
 	int restored = machine_lift_traps(m, false);
@@ -285,14 +292,17 @@ static int run_lifted(struct kvm_target *kt, bool stepping, struct target_stop *
  * lifting the traps, which changes memory slots. */
 static int probe_then_lift(struct kvm_target *kt, bool stepping, struct target_stop *stop)
 {
+	bool blocked = kt->step_blocks_irq;
 	kt->probing = true;
 	kt->probe_stalled = false;
+	kt->step_blocks_irq = true; /* an interrupt would look like progress */
 	int err = single_step(kt, stop);
+	kt->step_blocks_irq = blocked;
 	kt->probing = false;
 	if (err)
 		return err;
 	if (kt->probe_stalled)
-		return run_lifted(kt, stepping, stop);
+		return run_lifted(kt, stepping, true, stop);
 	if (stop->reason != TARGET_STOP_STEP || stepping)
 		return 1;
 	err = points_apply_debug(kt, false);
@@ -389,7 +399,7 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 			return devices_flush(dev);
 		if ((m->run->exit_reason == KVM_EXIT_SHUTDOWN ||
 		     m->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) && failure_may_be_traps(kt)) {
-			err = run_lifted(kt, stepping, stop);
+			err = run_lifted(kt, stepping, false, stop);
 			if (err)
 				return err < 0 ? err : devices_flush(dev);
 			continue;
@@ -623,7 +633,7 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 	 * the GDT on such a page, here): no change at all is no progress. */
 	if (!err && stop->reason == TARGET_STOP_STEP && !kt->lifted && m->ntrapped &&
 	    !memcmp(&regs_before, machine_regs(m), sizeof(regs_before))) {
-		int lifted = run_lifted(kt, true, stop);
+		int lifted = run_lifted(kt, true, true, stop);
 		err = lifted < 0 ? lifted : 0;
 	}
 	if (!err && stop->reason == TARGET_STOP_INTERRUPTED) {

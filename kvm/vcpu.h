@@ -69,6 +69,7 @@ struct kvm_target {
 	unsigned long exits_since_tick;
 	bool lifted;
 	bool probing;       /* a step to see whether the guest is stalled */
+	bool step_blocks_irq; /* steps take no interrupt (where the host can) */
 	bool probe_stalled; /* ... and it did not finish within a tick */
 	/* Lifted instructions in a row with not one instruction run normally
 	 * between them: a guest that only advances that way is told about. */
