@@ -12,6 +12,7 @@ void step_region(void);
 void bp_region(void);
 void serial_per_out(void);
 void serial_rep_outsb(void);
+void store_region(void);
 void timer_idle(void);
 void timer_spin(void);
 void int_pairs(void);
@@ -27,9 +28,10 @@ enum bench_scenario {
 	SCENARIO_SERIAL_REP_OUTSB = 4,
 	SCENARIO_NEXT = 5,
 	SCENARIO_COND = 6,
-	SCENARIO_TIMER_RATE = 7,  /* PIT at 10 kHz, idle in sti; hlt */
-	SCENARIO_TIMER_STEP = 8,  /* PIT at 1 kHz, spin with interrupts on */
-	SCENARIO_INT_PAIRS = 9,   /* int $0x81 + iret, int_pair_count times */
+	SCENARIO_STORES = 7,
+	SCENARIO_TIMER_RATE = 8,  /* PIT at 10 kHz, idle in sti; hlt */
+	SCENARIO_TIMER_STEP = 9,  /* PIT at 1 kHz, spin with interrupts on */
+	SCENARIO_INT_PAIRS = 10,  /* int $0x81 + iret, int_pair_count times */
 };
 
 volatile unsigned timer_ticks;
@@ -134,6 +136,9 @@ void bench_main(void)
 		break;
 	case SCENARIO_COND:
 		cond_region();
+		break;
+	case SCENARIO_STORES:
+		store_region();
 		break;
 	case SCENARIO_TIMER_RATE:
 		timer_setup(119, timer_isr);

@@ -255,25 +255,27 @@ int machine_wake_if_halted(struct machine *m)
 }
 
 /* On the pc machine KVM runs `hlt` itself, and a vCPU halted with IF=0
- * never returns from KVM_RUN: each tick asks whether that is where it is
- * (about 1 us, 100 times a second). */
-static bool halted_for_good(struct machine *m)
+ * never returns from KVM_RUN: each tick asks where the vCPU is (about
+ * 1 us, 100 times a second). */
+enum halted { NOT_HALTED, HALTED_IF_SET, HALTED_IF_CLEAR };
+
+static enum halted halted_state(struct machine *m)
 {
 	struct kvm_mp_state state;
 	uint64_t rflags;
 
 	if (ioctl(m->vcpu_fd, KVM_GET_MP_STATE, &state) < 0 ||
 	    state.mp_state != KVM_MP_STATE_HALTED)
-		return false;
+		return NOT_HALTED;
 	if (m->has_sync_regs) {
 		rflags = m->run->s.regs.regs.rflags;
 	} else {
 		struct kvm_regs regs;
 		if (ioctl(m->vcpu_fd, KVM_GET_REGS, &regs) < 0)
-			return false;
+			return NOT_HALTED;
 		rflags = regs.rflags;
 	}
-	return !(rflags & (1ULL << 9));
+	return (rflags & (1ULL << 9)) ? HALTED_IF_SET : HALTED_IF_CLEAR;
 }
 
 int machine_drain_output(struct machine *m)
@@ -366,6 +368,8 @@ int machine_create(struct machine *m, const struct machine_config *config)
 			    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
 			   (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
 	m->has_readonly_mem = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+	int debug_flags = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+	m->has_blockirq = debug_flags > 0 && (debug_flags & KVM_GUESTDBG_BLOCKIRQ);
 	int slots = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	m->max_slots = slots > 0 ? (unsigned)slots : 32;
 	if (m->max_slots > MACHINE_MAX_SLOTS)
@@ -582,6 +586,7 @@ int machine_enter(struct machine *m, bool immediate)
 	sync_com1_coalescing(m);
 	m->run->immediate_exit = immediate;
 	int rc, run_errno;
+	bool ticked = false;
 	for (;;) {
 		rc = ioctl(m->vcpu_fd, KVM_RUN, 0);
 		run_errno = errno;
@@ -597,14 +602,23 @@ int machine_enter(struct machine *m, bool immediate)
 			err = devices_poll(&m->devices);
 			if (err)
 				return err;
-			if (m->irqchip && halted_for_good(m)) {
-				/* Shown to the run loop as the exit a bare
-				 * machine gives for `hlt`: the guest's end. */
-				rc = 0;
-				m->run->exit_reason = KVM_EXIT_HLT;
-				break;
+			if (m->irqchip) {
+				int halted = halted_state(m);
+				if (halted == HALTED_IF_CLEAR) {
+					/* Shown to the run loop as the exit a
+					 * bare machine gives for `hlt`: the
+					 * guest's end. */
+					rc = 0;
+					m->run->exit_reason = KVM_EXIT_HLT;
+					break;
+				}
+				/* Waiting for an interrupt is no stall. */
+				if (halted == HALTED_IF_SET)
+					continue;
 			}
-			continue;
+			if (!m->report_ticks)
+				continue;
+			ticked = true;
 		}
 		break;
 	}
@@ -617,6 +631,8 @@ int machine_enter(struct machine *m, bool immediate)
 	} else {
 		m->regs_valid = m->sregs_valid = false;
 	}
+	if (ticked)
+		return -ETIME;
 	if (rc < 0) {
 		if (run_errno == EINTR || run_errno == EAGAIN)
 			return -EINTR;
@@ -726,6 +742,10 @@ int machine_apply_layout(struct machine *m)
 			end++;
 		if (access == PAGE_WRITE_TRAP && !m->has_readonly_mem)
 			access = PAGE_ACCESS_TRAP; /* trap reads too rather than miss writes */
+		/* Lifted traps keep their own slots, plain RAM now, so their
+		 * neighbours' slots (and what KVM has mapped in them) stay. */
+		if (m->traps_lifted)
+			access = PAGE_RW;
 		if (access != PAGE_ACCESS_TRAP) {
 			if (nwant == m->max_slots)
 				return machine_fail(m, ENOSPC,
@@ -770,10 +790,22 @@ int machine_apply_layout(struct machine *m)
 			return err;
 		m->slots[m->nslots++] = want[i];
 	}
+	m->ntrapped = 0;
 	for (page = 0; page < m->npages; page++) {
-		m->page_now[page] = effective_access(m, page);
+		m->page_now[page] = m->traps_lifted ? PAGE_RW : effective_access(m, page);
 		m->page_release[page] = 0;
+		m->ntrapped += m->page_now[page] != PAGE_RW;
 	}
 	m->layout_dirty = false;
 	return 0;
+}
+
+int machine_lift_traps(struct machine *m, bool lifted)
+{
+	if (m->traps_lifted == lifted)
+		return 0;
+	m->traps_lifted = lifted;
+	m->changes_overflowed = true; /* every trapped page changes */
+	m->layout_dirty = true;
+	return machine_apply_layout(m);
 }

@@ -68,6 +68,7 @@ struct machine {
 	 * then handled inside KVM; a vCPU halted with IF=0 is found on the
 	 * periodic tick and reported as a KVM_EXIT_HLT. */
 	bool irqchip;
+	bool has_blockirq; /* KVM_GUESTDBG_BLOCKIRQ: a step takes no interrupt */
 	unsigned max_slots;
 
 	/* Register cache: valid until the next KVM_RUN; dirty ones are
@@ -91,6 +92,10 @@ struct machine {
 	uint64_t changed_pages[MACHINE_MAX_CHANGED_PAGES];
 	unsigned nslots;
 	struct machine_slot slots[MACHINE_MAX_SLOTS];
+	/* Every page is plain RAM for now, whatever is wanted: the run loop
+	 * lets one instruction the trapped pages stall run this way. */
+	bool traps_lifted;
+	unsigned ntrapped; /* pages that are not plain RAM in the slots now */
 
 	/* Output ports whose OUTs KVM queues in a ring instead of exiting
 	 * (coalesced PIO): half the cost of a byte. A periodic timer signal
@@ -100,6 +105,9 @@ struct machine {
 	bool com1_coalesced; /* 0x3f8 is in the ring now */
 	bool has_flush_timer;
 	timer_t flush_timer;
+	/* machine_enter returns -ETIME when the flush tick ended a run, so
+	 * the caller can look at the guest's progress every tick. */
+	bool report_ticks;
 
 	struct devices devices;
 	uint64_t rsdp_addr; /* the ACPI RSDP, 0 without tables (boot info wants it) */
@@ -140,8 +148,9 @@ int machine_set_debug(struct machine *m, uint32_t control,
 int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
 
 /* Enters the guest once. Returns 0 with m->run->exit_reason set, -EINTR
- * if a signal (or `immediate`) ended the run first, another negative errno
- * if KVM_RUN failed. Applies a changed slot layout first. */
+ * if a signal (or `immediate`) ended the run first, -ETIME if the flush
+ * tick did and m->report_ticks is set, another negative errno if KVM_RUN
+ * failed. Applies a changed slot layout first. */
 int machine_enter(struct machine *m, bool immediate);
 
 /* Raises (level 1) or lowers (0) ISA/IOAPIC interrupt line `irq`
@@ -164,6 +173,9 @@ void machine_set_page_want(struct machine *m, uint64_t page, enum page_access ac
 void machine_release_page(struct machine *m, uint64_t page);
 /* Applies a changed layout now. */
 int machine_apply_layout(struct machine *m);
+/* Makes every page plain RAM (lifted) or what it is wanted to be again,
+ * now. */
+int machine_lift_traps(struct machine *m, bool lifted);
 
 /* What the host's KVM does with debug features, found by running a few
  * instructions on a throwaway VM (about a millisecond). */
@@ -172,7 +184,6 @@ struct host_caps {
 	/* int3 in protected mode ends KVM_RUN with an internal error, rip at
 	 * it (PVM): resumable, so it can be a breakpoint there. */
 	bool int3_internal_error;
-	bool blockirq;       /* KVM_GUESTDBG_BLOCKIRQ is offered */
 	bool dr_watch_fires; /* a DR7 write watchpoint exits (not every host) */
 };
 void machine_probe_host(const struct machine *m, struct host_caps *caps);

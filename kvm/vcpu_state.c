@@ -239,7 +239,7 @@ static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len)
 
 static int kt_set_step_irq(void *t, bool on)
 {
-	kvm_target_of(t)->step_irq = on;
+	kvm_target_of(t)->step_blocks_irq = !on;
 	return 0;
 }
 
@@ -270,8 +270,9 @@ void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host
 	else
 		kt->bp_opcode = HLT_OPCODE;
 	kt->sw_bp_real_mode = caps->int3_traps || !m->irqchip;
-	kt->blockirq = caps->blockirq;
+	kt->step_blocks_irq = true;
 	kt->dr_watch_fires = caps->dr_watch_fires;
+	m->report_ticks = true;
 }
 
 void kvm_target_destroy(struct kvm_target *kt)
@@ -279,6 +280,8 @@ void kvm_target_destroy(struct kvm_target *kt)
 	free(kt->sw);
 	free(kt->watch);
 	free(kt->traps);
+	free(kt->snapshot);
+	kt->snapshot = NULL;
 	kt->traps = NULL;
 	kt->sw = NULL;
 	kt->watch = NULL;
