@@ -220,6 +220,10 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	m->page_want = calloc(m->npages, 3);
 	if (!m->page_want)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");
+	m->touched = calloc((m->npages + 63) / 64, sizeof(uint64_t));
+	if (!m->touched)
+		return machine_fail(m, ENOMEM, "out of memory for the page map");
+	m->dirty_logging = true;
 	m->page_now = m->page_want + m->npages;
 	m->page_release = m->page_now + m->npages;
 	m->layout_dirty = true;
@@ -247,7 +251,7 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		m->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	if (!config->trace_io)
 		setup_coalesced_output(m, config);
-	return 0;
+	return machine_save_reset_state(m);
 }
 
 void machine_destroy(struct machine *m)
@@ -267,6 +271,10 @@ void machine_destroy(struct machine *m)
 	if (m->ram)
 		munmap(m->ram, m->ram_size);
 	free(m->page_want);
+	free(m->touched);
+	free(m->reset_state);
+	m->touched = NULL;
+	m->reset_state = NULL;
 	m->run = NULL;
 	m->ram = NULL;
 	m->page_want = NULL;
@@ -409,6 +417,11 @@ int machine_enter(struct machine *m, bool immediate)
 		break;
 	}
 	m->run->immediate_exit = 0;
+	if (rc == 0)
+		exit_stats_count(&m->exits, m->run->exit_reason, m->run->io.port,
+				 m->run->io.direction == KVM_EXIT_IO_OUT);
+	else if (run_errno == EINTR)
+		exit_stats_interrupted(&m->exits);
 	if (m->has_sync_regs) {
 		m->run->kvm_dirty_regs = 0;
 		m->regs = m->run->s.regs.regs;
@@ -514,7 +527,10 @@ int machine_apply_layout(struct machine *m)
 	m->nchanged = 0;
 	m->changes_overflowed = false;
 
-	static const uint32_t flags_of[] = { 0, KVM_MEM_READONLY };
+	/* RAM slots log the guest's writes for restarts (read-only ones
+	 * cannot be written by the guest). */
+	const uint32_t flags_of[] = { m->dirty_logging ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+				      KVM_MEM_READONLY };
 	struct machine_slot want[MACHINE_MAX_SLOTS];
 	unsigned nwant = 0;
 	uint64_t page = 0;
@@ -548,9 +564,12 @@ int machine_apply_layout(struct machine *m)
 			continue;
 		}
 		struct machine_slot gone = m->slots[i];
+		int err = machine_collect_dirty(m, &gone);
+		if (err)
+			return err;
 		gone.size = 0;
 		gone.flags = 0;
-		int err = set_slot(m, &gone);
+		err = set_slot(m, &gone);
 		if (err)
 			return err;
 	}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "kvm/devices.h"
+#include "kvm/exit_stats.h"
 
 #define MACHINE_PAGE_SIZE 4096ULL
 /* RAM ends below the 3 GiB mark so the area KVM needs for its real-mode
@@ -87,6 +88,18 @@ struct machine {
 	timer_t flush_timer;
 
 	struct devices devices;
+
+	/* The in-kernel interrupt controllers (a pc machine); false on bare. */
+	bool has_irqchip;
+	struct exit_stats exits;
+
+	/* Restart (kvm/reset.c): RAM slots log the guest's writes; pages
+	 * the host wrote or a deleted slot logged are kept here (one bit a
+	 * page), so a restart clears only what was touched. */
+	bool dirty_logging;
+	uint64_t *touched;
+	struct machine_reset_state *reset_state; /* the vCPU as created */
+
 	int failed; /* a register fetch failed: -errno, reported at the next run */
 	char error[256];
 };
@@ -138,6 +151,19 @@ void machine_set_page_want(struct machine *m, uint64_t page, enum page_access ac
 void machine_release_page(struct machine *m, uint64_t page);
 /* Applies a changed layout now. */
 int machine_apply_layout(struct machine *m);
+
+/* ---- restart (kvm/reset.c) ---- */
+
+/* The host wrote guest RAM [phys, phys+len): cleared at the next reset. */
+void machine_note_host_write(struct machine *m, uint64_t phys, uint64_t len);
+/* Takes the dirty log of one slot (before it goes away) into touched. */
+int machine_collect_dirty(struct machine *m, const struct machine_slot *slot);
+/* Keeps the vCPU's state as KVM created it, for machine_reset. */
+int machine_save_reset_state(struct machine *m);
+/* The machine as just created: every page the guest or the host wrote
+ * is zero again, the vCPU is in its reset state, devices are reset.
+ * Breakpoint bytes must have been taken out first. */
+int machine_reset(struct machine *m);
 
 /* What the host's KVM does with debug features, found by running a few
  * instructions on a throwaway VM (about a millisecond). */

@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 
 #include "kvm/mmu.h"
+#include "kvm/sysops.h"
 
 #define HLT_OPCODE 0xf4
 #define INT3_OPCODE 0xcc
@@ -94,6 +95,7 @@ static void write_around_breakpoints(struct kvm_target *kt, uint64_t phys,
 				     const uint8_t *buf, uint64_t len)
 {
 	memcpy(kt->m->ram + phys, buf, len);
+	machine_note_host_write(kt->m, phys, len);
 	for (size_t i = 0; i < kt->nsw; i++) {
 		struct sw_breakpoint *bp = &kt->sw[i];
 		if (bp->phys >= phys && bp->phys - phys < len) {
@@ -1065,6 +1067,16 @@ static const struct target_ops kvm_target_ops = {
 	.remove_point = kt_remove_point,
 	.remove_all_points = kt_remove_all_points,
 	.resume = kt_resume,
+	.get_system_state = sysops_system_state,
+	.read_phys = sysops_read_phys,
+	.write_phys = sysops_write_phys,
+	.translate = sysops_translate,
+	.get_lapic = sysops_lapic,
+	.get_irqchip = sysops_irqchip,
+	.get_exit_counts = sysops_exit_counts,
+	.set_trace_io = sysops_set_trace_io,
+	.set_step_irq = NULL, /* comes with the interrupt controller */
+	.restart = sysops_restart,
 };
 
 void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps)

@@ -100,6 +100,91 @@ static int apply_initial_registers(struct target target, const struct cli_option
 	return target.ops->set_regs(target.impl, &regs);
 }
 
+#define BOOT_MAX_CMDLINE 4096
+
+/* What booting the guest needs, kept for restarts (vRun, system_reset). */
+struct boot_plan {
+	const struct cli_options *opts;
+	struct machine *m;
+	struct target target;
+	uint8_t *first_image; /* read before the machine existed; used once */
+	size_t first_image_size;
+	/* The boot command line (vRun's arguments), for the boot protocols
+	 * that carry one; kept for a system_reset. */
+	char cmdline[BOOT_MAX_CMDLINE];
+	bool bad_image; /* the last failure was the image's fault */
+};
+
+/* Whether gdb's vRun file names kvmstub's image (the same file). */
+static bool is_our_image(const char *file, const char *image)
+{
+	struct stat a, b;
+	if (!file[0] || strcmp(file, image) == 0)
+		return true;
+	return stat(file, &a) == 0 && stat(image, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* Loads the image into the machine (fresh or just reset) and sets its
+ * boot state: the one boot path for the first start and every restart.
+ * The image is read again on a restart, so a rebuilt kernel is picked up. */
+static int boot_guest(void *ctx, const char *file, const char *cmdline)
+{
+	struct boot_plan *plan = ctx;
+	const struct cli_options *opts = plan->opts;
+	struct machine *m = plan->m;
+	uint8_t *image = plan->first_image;
+	size_t image_size = plan->first_image_size;
+	struct image_info info;
+	int err;
+
+	plan->bad_image = false;
+	plan->first_image = NULL;
+	if (!is_our_image(file, opts->image)) {
+		snprintf(m->error, sizeof(m->error), "kvmstub runs %s, not %s", opts->image, file);
+		free(image);
+		return -ENOENT;
+	}
+	if (cmdline) {
+		if (strlen(cmdline) >= sizeof(plan->cmdline)) {
+			free(image);
+			return -E2BIG;
+		}
+		strcpy(plan->cmdline, cmdline);
+	}
+	if (!image) {
+		err = read_image(opts->image, opts->mem_size, &image, &image_size, m->error,
+				 sizeof(m->error));
+		if (err) {
+			plan->bad_image = true;
+			return err;
+		}
+	}
+	err = image_load(image, image_size, m->ram, m->ram_size,
+			 opts->load_set ? opts->load_addr : 0x1000, &info, m->error,
+			 sizeof(m->error));
+	free(image);
+	if (err) {
+		plan->bad_image = true;
+		return err;
+	}
+	uint64_t occupied[IMAGE_MAX_SEGMENTS][2];
+	for (unsigned i = 0; i < info.nsegments; i++) {
+		occupied[i][0] = info.segments[i].paddr;
+		occupied[i][1] = info.segments[i].paddr + info.segments[i].memsz;
+		/* Cleared on the next restart. */
+		machine_note_host_write(m, info.segments[i].paddr, info.segments[i].memsz);
+	}
+	uint64_t entry = opts->entry_set ? opts->entry : info.entry;
+	err = machine_boot(m, mode_for(opts, info.kind), entry, (const uint64_t(*)[2])occupied,
+			   info.nsegments);
+	if (err) {
+		plan->bad_image = true;
+		return err;
+	}
+	return apply_initial_registers(plan->target, opts);
+}
+
 int main(int argc, char **argv)
 {
 	static struct machine machine;
@@ -108,7 +193,6 @@ int main(int argc, char **argv)
 	char err[256];
 	uint8_t *image = NULL;
 	size_t image_size = 0;
-	struct image_info info;
 	struct run_outcome outcome = { .status = 0 };
 	sigset_t run_mask;
 
@@ -148,43 +232,37 @@ int main(int argc, char **argv)
 		free(image);
 		return EXIT_HOST_FAILURE;
 	}
-	if (image_load(image, image_size, machine.ram, machine.ram_size,
-		       opts.load_set ? opts.load_addr : 0x1000, &info, err, sizeof(err))) {
-		say("%s", err);
-		machine_destroy(&machine);
-		free(image);
-		return EXIT_BAD_IMAGE;
-	}
-	free(image);
-
-	uint64_t occupied[IMAGE_MAX_SEGMENTS][2];
-	for (unsigned i = 0; i < info.nsegments; i++) {
-		occupied[i][0] = info.segments[i].paddr;
-		occupied[i][1] = info.segments[i].paddr + info.segments[i].memsz;
-	}
-	uint64_t entry = opts.entry_set ? opts.entry : info.entry;
-	if (machine_boot(&machine, mode_for(&opts, info.kind), entry,
-			 (const uint64_t(*)[2])occupied, info.nsegments)) {
-		say("%s", machine.error);
-		machine_destroy(&machine);
-		return EXIT_BAD_IMAGE;
-	}
-
+	/* The first boot before the probe, so a bad image is reported alone. */
 	struct host_caps caps = { 0 };
-	if (!opts.no_gdb) {
+	kvm_target_init(&kt, &machine, &caps);
+	struct target target = kvm_target_as_target(&kt);
+	static struct boot_plan plan;
+	plan.opts = &opts;
+	plan.m = &machine;
+	plan.target = target;
+	plan.first_image = image;
+	plan.first_image_size = image_size;
+	int rc = boot_guest(&plan, "", "");
+	if (rc && plan.bad_image) {
+		say("%s", machine.error);
+		kvm_target_destroy(&kt);
+		machine_destroy(&machine);
+		return EXIT_BAD_IMAGE;
+	}
+	if (!opts.no_gdb && !rc) {
 		machine_probe_host(&machine, &caps);
 		fprintf(stderr, "kvmstub: software breakpoints use %s; watchpoints use %s\n",
 			caps.int3_traps ? "int3 (this host traps it)" : "hlt (int3 does not trap here)",
 			caps.dr_watch_fires ? "debug registers, then memory slots"
 					    : "memory slots (debug-register data watchpoints do not fire here)");
+		kvm_target_init(&kt, &machine, &caps); /* no points yet: nothing lost */
 	}
-	kvm_target_init(&kt, &machine, &caps);
-	struct target target = kvm_target_as_target(&kt);
-	int rc = apply_initial_registers(target, &opts);
+	kvm_target_set_boot(&kt, boot_guest, &plan);
 	if (!rc)
 		rc = machine_set_run_sigmask(&machine, &run_mask);
 	if (rc) {
 		say("%s", machine.error[0] ? machine.error : strerror(-rc));
+		kvm_target_destroy(&kt);
 		machine_destroy(&machine);
 		return EXIT_HOST_FAILURE;
 	}
