@@ -422,7 +422,7 @@ static enum rsp_action handle_monitor(struct rsp_session *s, const uint8_t *hex,
 	if (restarted)
 		note_restarted(s);
 	if (s->console.truncated)
-		textbuf_printf(&s->console, "(output truncated)\n");
+		textbuf_note(&s->console, "(output truncated)\n");
 	if (s->console.failed) {
 		textbuf_clear(&s->console);
 		textbuf_printf(&s->console, "monitor: out of memory\n");
@@ -1007,6 +1007,9 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 		rsp_stop_reply(s, &s->last_stop);
 		return RSP_ACTION_REPLY;
 	case '!':
+		/* Extended mode only where the guest can be started again. */
+		if (!s->target.ops->restart)
+			return reply_empty(s);
 		s->extended = true;
 		return reply_ok(s);
 	case 'q':

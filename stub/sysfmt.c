@@ -465,9 +465,13 @@ void sysfmt_page_tables(struct textbuf *out, const struct sysfmt_paging *p,
 	}
 	walk_table(&w, table, w.top, 0, PTE_RW | PTE_US);
 	flush_range(&w);
-	if (w.stopped)
-		textbuf_printf(out, "(stopped after %u page tables or at the output limit: "
-				    "the tables are too large or loop)\n", max_tables - w.tables_left);
+	if (w.stopped) {
+		char note[128];
+		snprintf(note, sizeof(note), "(stopped after %u page tables or at the output limit: "
+					     "the tables are too large or loop)\n",
+			 max_tables - w.tables_left);
+		textbuf_note(out, note);
+	}
 }
 
 /* ---- physical memory ---- */

@@ -71,3 +71,14 @@ void textbuf_printf(struct textbuf *t, const char *fmt, ...)
 		return;
 	textbuf_put(t, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
+
+void textbuf_note(struct textbuf *t, const char *line)
+{
+	size_t n = strlen(line);
+	bool truncated = t->truncated;
+
+	if (n > t->cap - t->len)
+		t->cap = t->len + n; /* the one place the cap grows: by a line */
+	textbuf_put(t, line, n);
+	t->truncated = truncated;
+}

@@ -24,6 +24,8 @@ void textbuf_clear(struct textbuf *t);
 void textbuf_printf(struct textbuf *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void textbuf_put(struct textbuf *t, const char *s, size_t n);
+/* A closing remark ("output truncated") that gets in even at the cap. */
+void textbuf_note(struct textbuf *t, const char *line);
 /* True once the cap is reached: long walks stop early. */
 bool textbuf_full(const struct textbuf *t);
 
