@@ -474,7 +474,7 @@ static enum rsp_action handle_query(struct rsp_session *s, const uint8_t *p, siz
 	if (equals(p, len, "qC")) {
 		reply_str(s, "QC1");
 	} else if (equals(p, len, "qfThreadInfo")) {
-		reply_str(s, "m1");
+		reply_str(s, s->guest_dead ? "l" : "m1"); /* no guest, no thread */
 	} else if (equals(p, len, "qsThreadInfo")) {
 		reply_str(s, "l");
 	} else if (starts_with(p, len, "qAttached")) {

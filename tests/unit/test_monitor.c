@@ -431,6 +431,8 @@ static void test_kill_in_extended_mode_leaves_no_guest_until_the_next_run(void)
 	CHECK(reply_is(f, "OK"));
 	send(f, "?");
 	CHECK(reply_is(f, "W00"));
+	send(f, "qfThreadInfo");
+	CHECK(reply_is(f, "l")); /* gdb shows no threads */
 	send(f, "c");
 	CHECK(f->s->reply[0] == 'E');
 	send(f, "vCont;c");
