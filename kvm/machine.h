@@ -1,6 +1,7 @@
 /* kvm/machine.h — the virtual machine: /dev/kvm, guest RAM, one vCPU.
  *
- * The only module (with kvm/target.c and kvm/boot.c) that issues KVM
+ * The only module (with kvm/vcpu_state.c, kvm/points.c, kvm/run_loop.c,
+ * kvm/boot.c, kvm/reset.c and kvm/sysops.c) that issues KVM
  * ioctls. Errors come back as negative errnos with a one-line explanation
  * in machine->error; nothing here prints or exits.
  */

@@ -12,11 +12,11 @@
 
 #include "kvm/machine.h"
 #include "kvm/mmu.h"
-#include "kvm/target.h"
+#include "kvm/vcpu_internal.h"
 
 static struct kvm_target *impl(void *t)
 {
-	return t;
+	return kvm_target_of(t);
 }
 
 static void segment_cache(struct target_segment_cache *out, const struct kvm_segment *s)
@@ -102,11 +102,7 @@ long sysops_read_phys(void *t, uint64_t addr, void *buf, size_t len)
 	if (len > m->ram_size - addr)
 		len = (size_t)(m->ram_size - addr);
 	memcpy(buf, m->ram + addr, len);
-	/* Breakpoint bytes read as what the guest wrote there. */
-	uint8_t *out = buf;
-	for (size_t i = 0; i < kt->nsw; i++)
-		if (kt->sw[i].phys >= addr && kt->sw[i].phys - addr < len)
-			out[kt->sw[i].phys - addr] = kt->sw[i].original;
+	points_unshadow(kt, addr, buf, len); /* breakpoint bytes read as the guest's */
 	return (long)len;
 }
 
@@ -114,22 +110,12 @@ int sysops_write_phys(void *t, uint64_t addr, const void *buf, size_t len)
 {
 	struct kvm_target *kt = impl(t);
 	struct machine *m = kt->m;
-	const uint8_t *in = buf;
 
 	if (len == 0)
 		return 0;
 	if (!machine_ram_contains(m, addr, len))
 		return -EFAULT;
-	memcpy(m->ram + addr, in, len);
-	machine_note_host_write(m, addr, len);
-	/* A byte under a breakpoint becomes its new original. */
-	for (size_t i = 0; i < kt->nsw; i++) {
-		struct sw_breakpoint *bp = &kt->sw[i];
-		if (bp->phys >= addr && bp->phys - addr < len) {
-			bp->original = in[bp->phys - addr];
-			m->ram[bp->phys] = kt->bp_opcode;
-		}
-	}
+	points_write_around(kt, addr, buf, len); /* keeps breakpoints in place */
 	return 0;
 }
 

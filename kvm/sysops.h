@@ -1,7 +1,7 @@
 /* kvm/sysops.h — the optional target ops of stub/target.h on the KVM
  * machine: system state, physical memory, translation, interrupt
  * controllers, exit counts, trace-io, and restarting the guest. The ops
- * table in kvm/target.c points here. */
+ * table in kvm/vcpu_state.c points here. */
 #ifndef KVMSTUB_KVM_SYSOPS_H
 #define KVMSTUB_KVM_SYSOPS_H
 

@@ -10,7 +10,7 @@
 
 #include "kvm/loader.h"
 #include "kvm/machine.h"
-#include "kvm/target.h"
+#include "kvm/vcpu.h"
 #include "stub/cli.h"
 #include "stub/exit_status.h"
 #include "stub/server.h"

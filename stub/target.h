@@ -1,7 +1,7 @@
 /* stub/target.h — the seam between the debugger (stub/) and a machine.
  *
  * stub/ is written against this interface only: it never sees an ioctl.
- * kvm/target.c implements it on a KVM vCPU; tests/unit implements it on
+ * kvm/vcpu.h implements it on a KVM vCPU; tests/unit implements it on
  * plain memory. Addresses are linear (what gdb calls an address); the
  * target translates them. Every function returns 0 or a negative errno
  * unless its comment says otherwise.

@@ -66,7 +66,7 @@ struct fake_memory {
 	uint8_t bytes[MEMORY_SIZE];
 };
 
-/* Like kvm/target.c: the readable prefix, or -EFAULT if none. */
+/* Like kvm/vcpu_state.c: the readable prefix, or -EFAULT if none. */
 static long fake_read_mem(void *impl, uint64_t addr, void *buf, size_t len)
 {
 	struct fake_memory *mem = impl;

@@ -1,11 +1,11 @@
-/* kvm/target.h — the KVM machine as a debugger target (stub/target.h).
+/* kvm/vcpu.h — the KVM vCPU as a debugger target (stub/target.h).
  *
- * Breakpoints, watchpoints, stepping and the run loop live here, because
- * how they work depends on what the host's KVM can do (see DESIGN.md and
- * the README: software breakpoints are `hlt` bytes, watchpoints are
- * write-trapping or access-trapping memory slots). */
-#ifndef KVMSTUB_KVM_TARGET_H
-#define KVMSTUB_KVM_TARGET_H
+ * Three files implement it, because how each part works depends on what
+ * the host's KVM can do (see DESIGN.md and the README): kvm/vcpu_state.c
+ * (registers and memory), kvm/points.c (breakpoints, watchpoints and the
+ * pages they trap) and kvm/run_loop.c (entering the guest, exits, steps). */
+#ifndef KVMSTUB_KVM_VCPU_H
+#define KVMSTUB_KVM_VCPU_H
 
 #include <stdbool.h>
 #include <stddef.h>

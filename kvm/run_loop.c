@@ -1,0 +1,442 @@
+/* kvm/run_loop.c — entering the guest: the run loop, the exits it serves
+ * (port I/O, MMIO, hlt, debug traps, crashes), single steps and resume.
+ *
+ * - a single step that exits for I/O or MMIO is completed with an
+ *   immediate_exit run, so it stops after exactly one instruction whether
+ *   the host delivers the step trap after the exit (VMX) or loses it;
+ * - accesses to trapped pages (kvm/points.c) are served here and
+ *   completed the same way when a watchpoint fired. */
+#include "kvm/vcpu_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RFLAGS_ZF (1ULL << 6)
+/* How many exits completing one instruction may take (string I/O and
+ * MMIO split across pages) before we call the host broken. */
+#define COMPLETE_MAX_EXITS 64
+
+/* ---- the run loop ---- */
+
+static void stop_crash(struct target_stop *stop, struct machine *m, enum target_crash crash,
+		       const char *what)
+{
+	stop->reason = TARGET_STOP_CRASH;
+	stop->crash = crash;
+	snprintf(stop->why, sizeof(stop->why), "%s at rip 0x%llx, cs 0x%x", what,
+		 (unsigned long long)machine_regs(m)->rip, machine_sregs(m)->cs.selector);
+}
+
+static int handle_io(struct kvm_target *kt)
+{
+	struct kvm_run *run = kt->m->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint64_t bytes = (uint64_t)run->io.size * run->io.count;
+
+	/* The data area lies inside the kvm_run mapping; never trust more. */
+	if (run->io.data_offset > kt->m->run_size ||
+	    bytes > kt->m->run_size - run->io.data_offset)
+		return -EIO;
+	return devices_port_io(&kt->m->devices, run->io.port,
+			       run->io.direction == KVM_EXIT_IO_OUT, run->io.size,
+			       run->io.count, data);
+}
+
+/* A guest access to a trapped page or to an address with no RAM. */
+static void handle_mmio(struct kvm_target *kt)
+{
+	struct machine *m = kt->m;
+	struct kvm_run *run = m->run;
+	uint64_t phys = run->mmio.phys_addr;
+	uint32_t len = run->mmio.len > 8 ? 8 : run->mmio.len;
+
+	if (!machine_ram_contains(m, phys, len)) {
+		/* Nothing there: reads float high, writes vanish. */
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0xff, len);
+		return;
+	}
+	if (run->mmio.is_write) {
+		points_write_around(kt, phys, run->mmio.data, len);
+		uint64_t first = phys / MACHINE_PAGE_SIZE;
+		uint64_t last = (phys + len - 1) / MACHINE_PAGE_SIZE;
+		for (uint64_t page = first; page <= last; page++)
+			if (m->page_want[page] == PAGE_RW)
+				machine_release_page(m, page);
+	} else {
+		memcpy(run->mmio.data, m->ram + phys, len);
+		points_unshadow(kt, phys, run->mmio.data, len);
+	}
+	points_check_watches(kt, phys, len, run->mmio.is_write);
+}
+
+/* Lets KVM finish the instruction whose I/O or MMIO we just served,
+ * without starting another: KVM completes pending userspace I/O before
+ * it looks at immediate_exit. */
+static int complete_instruction(struct kvm_target *kt, struct target_stop *stop)
+{
+	struct machine *m = kt->m;
+
+	for (int i = 0; i < COMPLETE_MAX_EXITS; i++) {
+		int err = machine_enter(m, true);
+		if (err == -EINTR)
+			return 0;
+		if (err)
+			return err;
+		switch (m->run->exit_reason) {
+		case KVM_EXIT_IO:
+			err = handle_io(kt);
+			if (err)
+				return err;
+			break;
+		case KVM_EXIT_MMIO:
+			handle_mmio(kt);
+			break;
+		case KVM_EXIT_DEBUG: /* a step trap, delivered after the I/O */
+		case KVM_EXIT_INTR:
+			return 0;
+		case KVM_EXIT_SHUTDOWN:
+			stop_crash(stop, m, TARGET_CRASH_TRIPLE_FAULT, "triple fault");
+			return 1;
+		default:
+			stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, "instruction did not complete");
+			return 1;
+		}
+	}
+	stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, "instruction did not complete");
+	return 1;
+}
+
+static void stop_exited(struct target_stop *stop, int status)
+{
+	stop->reason = TARGET_STOP_EXITED;
+	stop->exit_status = status;
+}
+
+/* KVM_EXIT_HLT: one of our breakpoints, or the guest's own end. */
+static void handle_hlt(struct kvm_target *kt, struct target_stop *stop)
+{
+	struct machine *m = kt->m;
+	uint64_t at = vcpu_linear_pc(m) - 1;
+
+	if (points_sw_at_linear(kt, at)) {
+		machine_regs(m)->rip -= 1;
+		machine_regs_changed(m);
+		stop->reason = TARGET_STOP_SWBREAK;
+		stop->addr = at;
+		return;
+	}
+	stop_exited(stop, 0);
+}
+
+static void handle_debug(struct kvm_target *kt, struct target_stop *stop, bool stepping)
+{
+	struct machine *m = kt->m;
+	uint64_t dr6 = m->run->debug.arch.dr6;
+	uint64_t pc = vcpu_linear_pc(m);
+
+	if (m->run->debug.arch.exception == 3) {
+		/* int3 with KVM_GUESTDBG_USE_SW_BP (hosts where it traps): rip
+		 * is still at the int3. Not ours: the guest's own breakpoint,
+		 * shown to gdb as a SIGTRAP it did not plant. */
+		uint64_t at = m->run->debug.arch.pc;
+		stop->addr = at;
+		if (points_sw_at_linear(kt, at)) {
+			stop->reason = TARGET_STOP_SWBREAK;
+			return;
+		}
+		stop->reason = TARGET_STOP_CRASH;
+		stop->crash = TARGET_CRASH_GUEST_BREAKPOINT;
+		snprintf(stop->why, sizeof(stop->why), "the guest's own int3 at 0x%llx",
+			 (unsigned long long)at);
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		if (kt->hw_used[i] && kt->hw_watch[i] && (dr6 & (1ULL << i))) {
+			stop->reason = kt->hw_watch[i] == TARGET_POINT_WRITE ? TARGET_STOP_WATCH
+									    : TARGET_STOP_AWATCH;
+			stop->addr = kt->hw_addr[i];
+			return;
+		}
+	}
+	if (!stepping) {
+		for (int i = 0; i < 4; i++) {
+			if (kt->hw_used[i] && !kt->hw_watch[i] &&
+			    ((dr6 & (1ULL << i)) || kt->hw_addr[i] == pc)) {
+				stop->reason = kt->hw_for_sw[i] ? TARGET_STOP_SWBREAK
+								: TARGET_STOP_HWBREAK;
+				stop->addr = kt->hw_addr[i];
+				return;
+			}
+		}
+	}
+	stop->reason = stepping ? TARGET_STOP_STEP : TARGET_STOP_HWBREAK;
+	stop->addr = pc;
+}
+
+/* Runs the vCPU until something the debugger must hear about. Port I/O
+ * and MMIO are served here, so serial output flows while gdb waits. */
+static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *stop)
+{
+	struct machine *m = kt->m;
+	struct devices *dev = &m->devices;
+	int err = points_apply_debug(kt, stepping);
+
+	if (err)
+		return err;
+	kt->watch_hit = false;
+	for (;;) {
+		if (dev->out_len) {
+			err = devices_flush(dev);
+			if (err)
+				return err;
+		}
+		err = machine_enter(m, false);
+		if (err == -EINTR) {
+			stop->reason = TARGET_STOP_INTERRUPTED;
+			return 0;
+		}
+		if (err)
+			return err;
+
+		switch (m->run->exit_reason) {
+		case KVM_EXIT_IO:
+			err = handle_io(kt);
+			if (err)
+				return err;
+			if (dev->exit_requested) {
+				stop_exited(stop, dev->exit_status);
+				return devices_flush(dev);
+			}
+			if (stepping) {
+				err = complete_instruction(kt, stop);
+				if (err < 0)
+					return err;
+				if (err == 0)
+					stop->reason = TARGET_STOP_STEP;
+				return devices_flush(dev);
+			}
+			break;
+		case KVM_EXIT_MMIO:
+			handle_mmio(kt);
+			if (kt->watch_hit || stepping) {
+				err = complete_instruction(kt, stop);
+				if (err < 0)
+					return err;
+				if (err == 0) {
+					stop->reason = kt->watch_hit ? kt->watch_reason
+								     : TARGET_STOP_STEP;
+					stop->addr = kt->watch_addr;
+				}
+				return devices_flush(dev);
+			}
+			break;
+		case KVM_EXIT_HLT:
+			handle_hlt(kt, stop);
+			return devices_flush(dev);
+		case KVM_EXIT_DEBUG:
+			handle_debug(kt, stop, stepping);
+			return devices_flush(dev);
+		case KVM_EXIT_INTR:
+			stop->reason = TARGET_STOP_INTERRUPTED;
+			return 0;
+		case KVM_EXIT_SHUTDOWN:
+			stop_crash(stop, m, TARGET_CRASH_TRIPLE_FAULT, "triple fault (shutdown)");
+			return devices_flush(dev);
+		case KVM_EXIT_INTERNAL_ERROR: {
+			char what[64];
+			snprintf(what, sizeof(what), "KVM internal error, suberror %u",
+				 m->run->internal.suberror);
+			stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, what);
+			return devices_flush(dev);
+		}
+		case KVM_EXIT_FAIL_ENTRY: {
+			char what[64];
+			snprintf(what, sizeof(what), "VM entry failed, reason 0x%llx",
+				 (unsigned long long)m->run->fail_entry.hardware_entry_failure_reason);
+			stop_crash(stop, m, TARGET_CRASH_ENTRY_FAILED, what);
+			return devices_flush(dev);
+		}
+		default: {
+			char what[64];
+			snprintf(what, sizeof(what), "unexpected KVM exit %u", m->run->exit_reason);
+			stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, what);
+			return devices_flush(dev);
+		}
+		}
+	}
+}
+
+/* Reads the instruction at pc as the guest wrote it (up to 15 bytes). */
+static size_t fetch_instruction(struct kvm_target *kt, uint8_t insn[15])
+{
+	long n = vcpu_read_mem(kt, vcpu_linear_pc(kt->m), insn, 15);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* A rep-prefixed string instruction: what a step must do to run only one
+ * iteration. Returns the counter width in bytes, 0 if not such an
+ * instruction; *repne for F2, *compares for cmps/scas. */
+static unsigned rep_string_width(struct kvm_target *kt, const uint8_t *insn, size_t n,
+				 bool *repne, bool *compares, unsigned *length)
+{
+	struct machine *m = kt->m;
+	const struct kvm_sregs *s = machine_sregs(m);
+	bool long_mode = s->cs.l && (s->efer & (1ULL << 10));
+	bool addr_override = false, rep = false;
+	size_t i = 0;
+
+	*repne = false;
+	for (; i < n; i++) {
+		uint8_t b = insn[i];
+		if (b == 0xf3 || b == 0xf2) {
+			rep = true;
+			*repne = b == 0xf2;
+		} else if (b == 0x67) {
+			addr_override = true;
+		} else if (b == 0x66 || b == 0xf0 || b == 0x26 || b == 0x2e || b == 0x36 ||
+			   b == 0x3e || b == 0x64 || b == 0x65) {
+			continue;
+		} else if (long_mode && (b & 0xf0) == 0x40) {
+			continue;
+		} else {
+			break;
+		}
+	}
+	if (!rep || i >= n)
+		return 0;
+	uint8_t op = insn[i];
+	bool string_op = (op >= 0x6c && op <= 0x6f) || (op >= 0xa4 && op <= 0xa7) ||
+			 (op >= 0xaa && op <= 0xaf);
+	if (!string_op)
+		return 0;
+	*compares = (op >= 0xa6 && op <= 0xa7) || op >= 0xae;
+	*length = (unsigned)i + 1;
+	if (long_mode)
+		return addr_override ? 4 : 8;
+	bool big = s->cs.db;
+	return (big != addr_override) ? 4 : 2;
+}
+
+static uint64_t width_mask(unsigned width)
+{
+	return width == 8 ? ~0ULL : (1ULL << (width * 8)) - 1;
+}
+
+/* Exactly one instruction, with a breakpoint at pc lifted for it. */
+static int single_step(struct kvm_target *kt, struct target_stop *stop)
+{
+	struct machine *m = kt->m;
+	uint8_t insn[15];
+	size_t n = fetch_instruction(kt, insn);
+	bool repne = false, compares = false;
+	unsigned length = 0;
+	unsigned width = n ? rep_string_width(kt, insn, n, &repne, &compares, &length) : 0;
+	struct kvm_regs *regs = machine_regs(m);
+	uint64_t start_rip = regs->rip, mask = width_mask(width ? width : 8);
+	uint64_t count = width ? regs->rcx & mask : 0;
+
+	if (n && insn[0] == HLT_OPCODE) {
+		/* A step over hlt is the guest's end (no irqchip wakes it); the
+		 * host would otherwise run on past it. */
+		regs->rip += 1;
+		machine_regs_changed(m);
+		stop_exited(stop, 0);
+		return 0;
+	}
+	if (count > 1) {
+		regs->rcx = (regs->rcx & ~mask) | 1;
+		machine_regs_changed(m);
+	}
+
+	struct sw_breakpoint *bp = points_sw_at_linear(kt, vcpu_linear_pc(m));
+	if (bp)
+		m->ram[bp->phys] = bp->original;
+	int err = run_guest(kt, true, stop);
+	if (!err && stop->reason == TARGET_STOP_INTERRUPTED) {
+		/* A signal ended KVM_RUN. If the instruction ran, the step is
+		 * done; if not, the caller hears of the signal (it stays
+		 * pending until taken, so running again here would spin). */
+		const struct kvm_regs *now = machine_regs(m);
+		if (now->rip != start_rip || (count > 1 && (now->rcx & mask) == 0))
+			stop->reason = TARGET_STOP_STEP;
+	}
+	if (bp)
+		m->ram[bp->phys] = kt->bp_opcode;
+	if (err)
+		return err;
+
+	if (width && stop->reason == TARGET_STOP_STEP) {
+		/* One iteration ran with a count of one: put the rest of the
+		 * count back and leave rip on the instruction while iterations
+		 * remain, past it otherwise (some hosts leave it on the
+		 * instruction until a re-execution with a zero count). */
+		regs = machine_regs(m);
+		bool done_one = count == 0 || (regs->rcx & mask) == 0;
+		bool ended_early = compares && done_one &&
+				   (repne ? (regs->rflags & RFLAGS_ZF) : !(regs->rflags & RFLAGS_ZF));
+		uint64_t left = !done_one ? count : count ? count - 1 : 0;
+		regs->rcx = (regs->rcx & ~mask) | left;
+		if (done_one)
+			regs->rip = (left && !ended_early) ? start_rip : start_rip + length;
+		machine_regs_changed(m);
+	} else if (count > 1) {
+		regs = machine_regs(m);
+		regs->rcx = (regs->rcx & ~mask) | count; /* the step did not run */
+		machine_regs_changed(m);
+	}
+	return 0;
+}
+
+int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop)
+{
+	struct kvm_target *kt = kvm_target_of(t);
+	struct machine *m = kt->m;
+	bool was_interrupted = kt->interrupted;
+	int err = 0;
+
+	uint64_t pc_at_start = vcpu_linear_pc(m);
+
+	memset(stop, 0, sizeof(*stop));
+	kt->interrupted = false;
+	switch (how->kind) {
+	case TARGET_RESUME_STEP:
+		err = single_step(kt, stop);
+		break;
+	case TARGET_RESUME_RANGE:
+		for (bool first = true;; first = false) {
+			uint64_t pc = vcpu_linear_pc(m);
+			if (!first && (points_sw_at_linear(kt, pc) || points_hw_at(kt, pc))) {
+				stop->reason = points_sw_at_linear(kt, pc) || points_hw_at(kt, pc) == 2
+						       ? TARGET_STOP_SWBREAK
+						       : TARGET_STOP_HWBREAK;
+				stop->addr = pc;
+				break;
+			}
+			err = single_step(kt, stop);
+			if (err || stop->reason != TARGET_STOP_STEP)
+				break;
+			pc = vcpu_linear_pc(m);
+			if (pc < how->range_start || pc >= how->range_end)
+				break;
+		}
+		break;
+	case TARGET_RESUME_CONTINUE: {
+		uint64_t pc = vcpu_linear_pc(m);
+		if (!was_interrupted && (points_sw_at_linear(kt, pc) || points_hw_at(kt, pc))) {
+			err = single_step(kt, stop);
+			if (err || stop->reason != TARGET_STOP_STEP)
+				break;
+		}
+		err = run_guest(kt, false, stop);
+		break;
+	}
+	}
+	/* Interrupted after the guest moved: it may sit on a breakpoint that
+	 * has not fired yet, so the next resume must not step off it. Not
+	 * moved: whatever was owed (a step off a breakpoint) is still owed. */
+	if (!err && stop->reason == TARGET_STOP_INTERRUPTED)
+		kt->interrupted = vcpu_linear_pc(m) != pc_at_start || was_interrupted;
+	return err;
+}

@@ -1,0 +1,39 @@
+/* kvm/vcpu_internal.h — what kvm/vcpu_state.c, kvm/points.c and
+ * kvm/run_loop.c share among themselves. Nothing outside kvm/ includes it;
+ * the rest of kvmstub sees kvm/vcpu.h. */
+#ifndef KVMSTUB_KVM_VCPU_INTERNAL_H
+#define KVMSTUB_KVM_VCPU_INTERNAL_H
+
+#include "kvm/vcpu.h"
+
+#define HLT_OPCODE 0xf4
+#define INT3_OPCODE 0xcc
+
+static inline struct kvm_target *kvm_target_of(void *t)
+{
+	return t;
+}
+
+/* kvm/vcpu_state.c: addresses and memory. */
+uint64_t vcpu_linear_pc(struct machine *m);
+int vcpu_translate(struct machine *m, uint64_t linear, uint64_t *phys, uint64_t *span);
+long vcpu_read_mem(void *t, uint64_t addr, void *buf, size_t len);
+
+/* kvm/points.c: breakpoints and watchpoints. */
+struct sw_breakpoint *points_sw_at_linear(struct kvm_target *kt, uint64_t linear);
+/* The debug-register breakpoint at pc: 0 none, 1 hardware, 2 a software
+ * breakpoint that had to use a debug register. */
+int points_hw_at(const struct kvm_target *kt, uint64_t pc);
+void points_unshadow(struct kvm_target *kt, uint64_t phys, uint8_t *buf, uint64_t len);
+void points_write_around(struct kvm_target *kt, uint64_t phys, const uint8_t *buf,
+			 uint64_t len);
+void points_check_watches(struct kvm_target *kt, uint64_t phys, uint64_t len, bool is_write);
+int points_apply_debug(struct kvm_target *kt, bool stepping);
+int points_insert(void *t, enum target_point kind, uint64_t addr, uint64_t len);
+int points_remove(void *t, enum target_point kind, uint64_t addr, uint64_t len);
+void points_remove_all(void *t);
+
+/* kvm/run_loop.c */
+int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop);
+
+#endif
