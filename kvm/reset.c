@@ -35,11 +35,10 @@ struct machine_reset_state {
 	struct kvm_mp_state mp_state;
 	bool has_xcrs, has_xsave, has_events, has_debugregs;
 	struct kvm_xcrs xcrs;
-	struct kvm_xsave xsave;
-	struct {
-		struct kvm_msrs head;
-		struct kvm_msr_entry entries[RESET_MSRS];
-	} msrs;
+	/* struct kvm_xsave and struct kvm_msrs end in flexible arrays: kept
+	 * as aligned bytes (KVM_GET_XSAVE fills the legacy 4 KiB region). */
+	_Alignas(8) uint8_t xsave[sizeof(struct kvm_xsave)];
+	_Alignas(8) uint8_t msrs[sizeof(struct kvm_msrs) + RESET_MSRS * sizeof(struct kvm_msr_entry)];
 	/* The in-kernel irqchip's state as created (pc machine only). */
 	struct kvm_lapic_state lapic;
 	struct kvm_irqchip chips[3];
@@ -116,19 +115,21 @@ int machine_save_reset_state(struct machine *m)
 	r->has_xcrs = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
 		      ioctl(m->vcpu_fd, KVM_GET_XCRS, &r->xcrs) == 0;
 	r->has_xsave = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 &&
-		       ioctl(m->vcpu_fd, KVM_GET_XSAVE, &r->xsave) == 0;
+		       ioctl(m->vcpu_fd, KVM_GET_XSAVE, r->xsave) == 0;
 	/* One by one: KVM_GET_MSRS stops at the first MSR it cannot read,
 	 * and the ones a host lacks are simply not restored. */
+	struct kvm_msrs *msrs = (struct kvm_msrs *)r->msrs;
 	unsigned n = 0;
 	for (unsigned i = 0; i < RESET_MSRS; i++) {
-		struct {
-			struct kvm_msrs head;
-			struct kvm_msr_entry entry;
-		} one = { .head.nmsrs = 1, .entry.index = reset_msrs[i] };
-		if (ioctl(m->vcpu_fd, KVM_GET_MSRS, &one) == 1)
-			r->msrs.entries[n++] = one.entry;
+		_Alignas(8) uint8_t one[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+		struct kvm_msrs *head = (struct kvm_msrs *)one;
+		memset(one, 0, sizeof(one));
+		head->nmsrs = 1;
+		head->entries[0].index = reset_msrs[i];
+		if (ioctl(m->vcpu_fd, KVM_GET_MSRS, head) == 1)
+			msrs->entries[n++] = head->entries[0];
 	}
-	r->msrs.head.nmsrs = n;
+	msrs->nmsrs = n;
 	if (m->has_irqchip) {
 		if (ioctl(m->vcpu_fd, KVM_GET_LAPIC, &r->lapic) < 0)
 			return reset_fail(m, "KVM_GET_LAPIC");
@@ -149,15 +150,15 @@ static int restore_vcpu(struct machine *m, struct machine_reset_state *r)
 	if (ioctl(m->vcpu_fd, KVM_SET_REGS, &r->regs) < 0)
 		return reset_fail(m, "KVM_SET_REGS");
 	if (r->has_xsave) {
-		if (ioctl(m->vcpu_fd, KVM_SET_XSAVE, &r->xsave) < 0)
+		if (ioctl(m->vcpu_fd, KVM_SET_XSAVE, r->xsave) < 0)
 			return reset_fail(m, "KVM_SET_XSAVE");
 	} else if (ioctl(m->vcpu_fd, KVM_SET_FPU, &r->fpu) < 0) {
 		return reset_fail(m, "KVM_SET_FPU");
 	}
 	if (r->has_xcrs && ioctl(m->vcpu_fd, KVM_SET_XCRS, &r->xcrs) < 0)
 		return reset_fail(m, "KVM_SET_XCRS");
-	if (r->msrs.head.nmsrs &&
-	    ioctl(m->vcpu_fd, KVM_SET_MSRS, &r->msrs) != (int)r->msrs.head.nmsrs)
+	struct kvm_msrs *msrs = (struct kvm_msrs *)r->msrs;
+	if (msrs->nmsrs && ioctl(m->vcpu_fd, KVM_SET_MSRS, msrs) != (int)msrs->nmsrs)
 		return reset_fail(m, "KVM_SET_MSRS");
 	if (r->has_debugregs && ioctl(m->vcpu_fd, KVM_SET_DEBUGREGS, &r->debugregs) < 0)
 		return reset_fail(m, "KVM_SET_DEBUGREGS");
