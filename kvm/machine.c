@@ -220,7 +220,9 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	m->page_want = calloc(m->npages, 3);
 	if (!m->page_want)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");
-	m->touched = calloc((m->npages + 63) / 64, sizeof(uint64_t));
+	m->touched = calloc(2 * ((m->npages + 63) / 64), sizeof(uint64_t));
+	if (m->touched)
+		m->dirty_scratch = m->touched + (m->npages + 63) / 64;
 	if (!m->touched)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");
 	m->dirty_logging = true;
@@ -273,7 +275,7 @@ void machine_destroy(struct machine *m)
 	free(m->page_want);
 	free(m->touched);
 	free(m->reset_state);
-	m->touched = NULL;
+	m->touched = m->dirty_scratch = NULL;
 	m->reset_state = NULL;
 	m->run = NULL;
 	m->ram = NULL;

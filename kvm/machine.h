@@ -99,6 +99,7 @@ struct machine {
 	 * page), so a restart clears only what was touched. */
 	bool dirty_logging;
 	uint64_t *touched;
+	uint64_t *dirty_scratch; /* one slot's KVM_GET_DIRTY_LOG bitmap */
 	struct machine_reset_state *reset_state; /* the vCPU as created */
 
 	int failed; /* a register fetch failed: -errno, reported at the next run */

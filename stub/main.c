@@ -24,9 +24,11 @@ static void say(const char *fmt, const char *arg)
 	fputc('\n', stderr);
 }
 
-/* Reads the whole image; refuses what could never fit in guest RAM. */
+/* Reads the whole image into *data (grown as needed, *capacity bytes;
+ * kept for the next read, so restarts allocate nothing); refuses what
+ * could never fit in guest RAM. */
 static int read_image(const char *path, uint64_t ram_size, uint8_t **data, size_t *size,
-		      char *err, size_t err_size)
+		      size_t *capacity, char *err, size_t err_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -47,11 +49,15 @@ static int read_image(const char *path, uint64_t ram_size, uint8_t **data, size_
 		return -E2BIG;
 	}
 	*size = (size_t)st.st_size;
-	*data = malloc(*size ? *size : 1);
-	if (!*data) {
-		close(fd);
-		snprintf(err, err_size, "out of memory reading %s", path);
-		return -ENOMEM;
+	if (*size > *capacity || !*data) {
+		uint8_t *grown = realloc(*data, *size ? *size : 1);
+		if (!grown) {
+			close(fd);
+			snprintf(err, err_size, "out of memory reading %s", path);
+			return -ENOMEM;
+		}
+		*data = grown;
+		*capacity = *size ? *size : 1;
 	}
 	size_t done = 0;
 	while (done < *size) {
@@ -60,7 +66,6 @@ static int read_image(const char *path, uint64_t ram_size, uint8_t **data, size_
 			snprintf(err, err_size, "cannot read image %s: %s", path,
 				 n < 0 ? strerror(errno) : "file shrank");
 			close(fd);
-			free(*data);
 			return -EIO;
 		}
 		done += (size_t)n;
@@ -107,8 +112,9 @@ struct boot_plan {
 	const struct cli_options *opts;
 	struct machine *m;
 	struct target target;
-	uint8_t *first_image; /* read before the machine existed; used once */
-	size_t first_image_size;
+	uint8_t *image; /* the image file's bytes, buffer reused by restarts */
+	size_t image_size, image_cap;
+	bool image_fresh; /* read before the machine existed: the first boot's */
 	/* The boot command line (vRun's arguments), for the boot protocols
 	 * that carry one; kept for a system_reset. */
 	char cmdline[BOOT_MAX_CMDLINE];
@@ -133,37 +139,32 @@ static int boot_guest(void *ctx, const char *file, const char *cmdline)
 	struct boot_plan *plan = ctx;
 	const struct cli_options *opts = plan->opts;
 	struct machine *m = plan->m;
-	uint8_t *image = plan->first_image;
-	size_t image_size = plan->first_image_size;
 	struct image_info info;
 	int err;
+	bool fresh = plan->image_fresh;
 
 	plan->bad_image = false;
-	plan->first_image = NULL;
+	plan->image_fresh = false;
 	if (!is_our_image(file, opts->image)) {
 		snprintf(m->error, sizeof(m->error), "kvmstub runs %s, not %s", opts->image, file);
-		free(image);
 		return -ENOENT;
 	}
 	if (cmdline) {
-		if (strlen(cmdline) >= sizeof(plan->cmdline)) {
-			free(image);
+		if (strlen(cmdline) >= sizeof(plan->cmdline))
 			return -E2BIG;
-		}
 		strcpy(plan->cmdline, cmdline);
 	}
-	if (!image) {
-		err = read_image(opts->image, opts->mem_size, &image, &image_size, m->error,
-				 sizeof(m->error));
+	if (!fresh) {
+		err = read_image(opts->image, opts->mem_size, &plan->image, &plan->image_size,
+				 &plan->image_cap, m->error, sizeof(m->error));
 		if (err) {
 			plan->bad_image = true;
 			return err;
 		}
 	}
-	err = image_load(image, image_size, m->ram, m->ram_size,
+	err = image_load(plan->image, plan->image_size, m->ram, m->ram_size,
 			 opts->load_set ? opts->load_addr : 0x1000, &info, m->error,
 			 sizeof(m->error));
-	free(image);
 	if (err) {
 		plan->bad_image = true;
 		return err;
@@ -191,8 +192,7 @@ int main(int argc, char **argv)
 	static struct kvm_target kt;
 	struct cli_options opts;
 	char err[256];
-	uint8_t *image = NULL;
-	size_t image_size = 0;
+	static struct boot_plan plan;
 	struct run_outcome outcome = { .status = 0 };
 	sigset_t run_mask;
 
@@ -213,10 +213,13 @@ int main(int argc, char **argv)
 		printf("kvmstub %s\n", KVMSTUB_VERSION);
 		return 0;
 	}
-	if (read_image(opts.image, opts.mem_size, &image, &image_size, err, sizeof(err))) {
+	if (read_image(opts.image, opts.mem_size, &plan.image, &plan.image_size, &plan.image_cap,
+		       err, sizeof(err))) {
 		say("%s", err);
+		free(plan.image);
 		return EXIT_BAD_IMAGE;
 	}
+	plan.image_fresh = true;
 
 	struct machine_config config = {
 		.ram_size = opts.mem_size,
@@ -229,24 +232,22 @@ int main(int argc, char **argv)
 	if (machine_create(&machine, &config)) {
 		say("%s", machine.error);
 		machine_destroy(&machine);
-		free(image);
+		free(plan.image);
 		return EXIT_HOST_FAILURE;
 	}
 	/* The first boot before the probe, so a bad image is reported alone. */
 	struct host_caps caps = { 0 };
 	kvm_target_init(&kt, &machine, &caps);
 	struct target target = kvm_target_as_target(&kt);
-	static struct boot_plan plan;
 	plan.opts = &opts;
 	plan.m = &machine;
 	plan.target = target;
-	plan.first_image = image;
-	plan.first_image_size = image_size;
 	int rc = boot_guest(&plan, "", "");
 	if (rc && plan.bad_image) {
 		say("%s", machine.error);
 		kvm_target_destroy(&kt);
 		machine_destroy(&machine);
+		free(plan.image);
 		return EXIT_BAD_IMAGE;
 	}
 	if (!opts.no_gdb && !rc) {
@@ -264,6 +265,7 @@ int main(int argc, char **argv)
 		say("%s", machine.error[0] ? machine.error : strerror(-rc));
 		kvm_target_destroy(&kt);
 		machine_destroy(&machine);
+		free(plan.image);
 		return EXIT_HOST_FAILURE;
 	}
 
@@ -286,5 +288,6 @@ int main(int argc, char **argv)
 		say("%s", machine.error); /* which ioctl failed, and how */
 	kvm_target_destroy(&kt);
 	machine_destroy(&machine);
+	free(plan.image);
 	return outcome.status;
 }
