@@ -5,6 +5,8 @@
  * notes) cleared. Returns errors; never prints. */
 #include "kvm/machine.h"
 
+#include "kvm/fwtables.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,10 @@ struct machine_reset_state {
 	struct kvm_irqchip chips[3];
 	struct kvm_pit_state2 pit;
 	bool has_pit;
+	/* What the host put in RAM at power-on (the pc machine's MP and ACPI
+	 * tables): restored when a restart cleared it. */
+	bool has_firmware;
+	uint8_t firmware[FWTABLES_MAX_SIZE];
 };
 
 static int reset_fail(struct machine *m, const char *what)
@@ -119,6 +125,10 @@ int machine_save_reset_state(struct machine *m)
 			msrs->entries[n++] = head->entries[0];
 	}
 	msrs->nmsrs = n;
+	if (m->rsdp_addr && MACHINE_FWTABLES_ADDR + FWTABLES_MAX_SIZE <= m->ram_size) {
+		r->has_firmware = true;
+		memcpy(r->firmware, m->ram + MACHINE_FWTABLES_ADDR, FWTABLES_MAX_SIZE);
+	}
 	if (m->has_irqchip) {
 		if (ioctl(m->vcpu_fd, KVM_GET_LAPIC, &r->lapic) < 0)
 			return reset_fail(m, "KVM_GET_LAPIC");
@@ -212,6 +222,8 @@ int machine_reset(struct machine *m)
 			return err;
 	}
 	clear_touched(m);
+	if (m->reset_state->has_firmware)
+		memcpy(m->ram + MACHINE_FWTABLES_ADDR, m->reset_state->firmware, FWTABLES_MAX_SIZE);
 	err = restore_vcpu(m, m->reset_state);
 	if (err)
 		return err;
@@ -223,11 +235,6 @@ int machine_reset(struct machine *m)
 	m->failed = 0;
 	memset(&m->exits, 0, sizeof(m->exits));
 
-	/* The UART as after power-on; input already read stays queued. */
-	struct uart16550 *u = &m->devices.uart;
-	u->ier = u->lcr = u->mcr = u->scr = u->fcr = 0;
-	u->divisor = 0;
-	m->devices.exit_requested = false;
-	m->devices.exit_status = 0;
+	devices_reset(&m->devices);
 	return 0;
 }

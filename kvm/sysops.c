@@ -202,15 +202,15 @@ int sysops_exit_counts(void *t, struct target_exit_counts *counts)
 }
 
 /* Output ports are queued in KVM's coalesced ring without exits; tracing
- * needs every access to exit, so the zones go while it is on. */
+ * needs every access to exit, so the zones go while it is on. COM1's data
+ * port is the machine's to switch before each run (it looks at trace_io). */
 static void set_port_coalescing(struct machine *m, bool on)
 {
-	uint16_t ports[2 + DEVICES_MAX_CONSOLE_PORTS];
+	uint16_t ports[1 + DEVICES_MAX_CONSOLE_PORTS];
 	unsigned n = 0;
 
-	ports[n++] = 0x3f8;
 	ports[n++] = 0xe9;
-	for (unsigned i = 0; i < m->devices.nconsole_ports && n < 2 + DEVICES_MAX_CONSOLE_PORTS; i++)
+	for (unsigned i = 0; i < m->devices.nconsole_ports && n < 1 + DEVICES_MAX_CONSOLE_PORTS; i++)
 		if (m->devices.console_ports[i] != 0xf4)
 			ports[n++] = m->devices.console_ports[i];
 	for (unsigned i = 0; i < n; i++) {

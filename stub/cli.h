@@ -11,6 +11,7 @@
 
 enum cli_mode { CLI_MODE_DEFAULT, CLI_MODE_REAL, CLI_MODE_PROTECTED, CLI_MODE_LONG };
 enum cli_gdb_kind { CLI_GDB_TCP, CLI_GDB_UNIX };
+enum cli_machine { CLI_MACHINE_BARE, CLI_MACHINE_PC };
 
 struct cli_reg {
 	size_t offset; /* offsetof(struct target_regs, <register>) */
@@ -36,6 +37,10 @@ struct cli_options {
 	unsigned nconsole_ports;
 	uint16_t console_ports[CLI_MAX_CONSOLE_PORTS];
 	bool trace_io;
+	enum cli_machine machine; /* default bare */
+	bool vga;
+	bool keyboard;
+	bool no_reboot;
 	bool help;
 	bool version;
 };
