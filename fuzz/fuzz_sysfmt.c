@@ -99,7 +99,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	textbuf_init(&out, OUTPUT_CAP);
 	sysfmt_gdt(&out, body, body_size, 0x1000, limit, mode & 8);
 	sysfmt_idt(&out, body, body_size, 0x2000, limit, mode & 8, mode & 64);
-	sysfmt_screen(&out, body, body_size);
 	check_output(&out);
 	textbuf_clear(&out);
 	if (body_size >= sizeof(struct target_lapic)) {

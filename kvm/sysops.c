@@ -12,6 +12,7 @@
 
 #include "kvm/machine.h"
 #include "kvm/mmu.h"
+#include "kvm/vga.h"
 #include "kvm/vcpu_internal.h"
 
 static struct kvm_target *impl(void *t)
@@ -233,6 +234,18 @@ int sysops_set_trace_io(void *t, bool on)
 		set_port_coalescing(m, !on);
 	}
 	m->devices.trace_io = on;
+	return 0;
+}
+
+int sysops_screen_text(void *t, char *out, size_t cap)
+{
+	struct machine *m = impl(t)->m;
+
+	if (cap < VGA_TEXT_MAX)
+		return -EINVAL;
+	if (VGA_TEXT_BASE + VGA_TEXT_BYTES > m->ram_size)
+		return -ENODEV;
+	devices_screen_text(&m->devices, out, cap);
 	return 0;
 }
 

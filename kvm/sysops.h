@@ -19,6 +19,7 @@ int sysops_lapic(void *kt, struct target_lapic *lapic);
 int sysops_irqchip(void *kt, struct target_irqchip *chip);
 int sysops_exit_counts(void *kt, struct target_exit_counts *counts);
 int sysops_set_trace_io(void *kt, bool on);
+int sysops_screen_text(void *kt, char *out, size_t cap);
 int sysops_restart(void *kt, const char *file, const char *cmdline);
 
 #endif

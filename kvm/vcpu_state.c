@@ -256,6 +256,7 @@ static const struct target_ops kvm_target_ops = {
 	.get_irqchip = sysops_irqchip,
 	.get_exit_counts = sysops_exit_counts,
 	.set_trace_io = sysops_set_trace_io,
+	.get_screen_text = sysops_screen_text,
 	.set_step_irq = NULL, /* comes with the interrupt controller */
 	.restart = sysops_restart,
 };

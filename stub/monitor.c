@@ -243,18 +243,21 @@ static void xp(struct target t, struct textbuf *out, const struct command_line *
 
 static void screen(struct target t, struct textbuf *out)
 {
-	uint8_t cells[SYSFMT_VGA_BYTES];
+	char text[TARGET_SCREEN_TEXT_MAX];
 
-	if (!t.ops->read_phys) {
+	if (!t.ops->get_screen_text) {
 		not_available(out, "screen");
 		return;
 	}
-	long n = t.ops->read_phys(t.impl, 0xb8000, cells, sizeof(cells));
-	if (n < (long)sizeof(cells)) {
+	int err = t.ops->get_screen_text(t.impl, text, sizeof(text));
+	if (err == -ENODEV)
 		textbuf_printf(out, "screen: guest RAM does not reach the VGA text buffer at 0xb8000\n");
-		return;
-	}
-	sysfmt_screen(out, cells, sizeof(cells));
+	else if (err)
+		textbuf_printf(out, "screen: %s\n", strerror(-err));
+	else if (!text[0])
+		textbuf_printf(out, "(the screen is blank)\n");
+	else
+		textbuf_put(out, text, strnlen(text, sizeof(text)));
 }
 
 static void switch_command(struct target t, struct textbuf *out, const struct command_line *c,

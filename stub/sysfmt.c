@@ -604,27 +604,6 @@ void sysfmt_memory(struct textbuf *out, uint64_t addr, const uint8_t *data, size
 			       addr + units * fmt->size);
 }
 
-/* ---- screen ---- */
-
-void sysfmt_screen(struct textbuf *out, const uint8_t *cells, size_t len)
-{
-	char line[SYSFMT_VGA_COLUMNS + 2];
-
-	for (unsigned row = 0; row < SYSFMT_VGA_ROWS; row++) {
-		size_t n = 0, last = 0;
-		for (unsigned col = 0; col < SYSFMT_VGA_COLUMNS; col++) {
-			size_t at = ((size_t)row * SYSFMT_VGA_COLUMNS + col) * 2;
-			uint8_t c = at < len ? cells[at] : ' ';
-			/* Code page 437 graphics have no ASCII form: a dot. */
-			line[n++] = c == 0 ? ' ' : (c >= 0x20 && c < 0x7f) ? (char)c : '.';
-			if (line[n - 1] != ' ')
-				last = n;
-		}
-		line[last] = '\n';
-		textbuf_put(out, line, last + 1);
-	}
-}
-
 /* ---- interrupt controllers ---- */
 
 static uint32_t apic_reg(const struct target_lapic *l, unsigned offset)

@@ -1,8 +1,8 @@
 /* stub/sysfmt.h — decoding and formatting of x86 system state for the
  * monitor commands: registers with descriptor caches, GDT and IDT
  * entries, page tables (QEMU's `info tlb` / `info mem` formats), the local
- * APIC, the 8259s and IOAPIC, exit counts, physical memory dumps in gdb's
- * x formats, and the VGA text screen.
+ * APIC, the 8259s and IOAPIC, exit counts and physical memory dumps in
+ * gdb's x formats.
  *
  * Pure: buffers and a read callback in, text out. Every table comes from
  * the guest and may be hostile: walks are bounded and output is capped
@@ -70,12 +70,6 @@ int sysfmt_parse_xp(const char *args, struct sysfmt_xfmt *fmt, uint64_t *addr,
  * means the rest could not be read. */
 void sysfmt_memory(struct textbuf *out, uint64_t addr, const uint8_t *data, size_t len,
 		   const struct sysfmt_xfmt *fmt);
-
-#define SYSFMT_VGA_COLUMNS 80
-#define SYSFMT_VGA_ROWS 25
-#define SYSFMT_VGA_BYTES (SYSFMT_VGA_COLUMNS * SYSFMT_VGA_ROWS * 2)
-/* The 80x25 text screen from its char+attribute cells. */
-void sysfmt_screen(struct textbuf *out, const uint8_t *cells, size_t len);
 
 void sysfmt_lapic(struct textbuf *out, const struct target_lapic *lapic);
 void sysfmt_irqchip(struct textbuf *out, const struct target_irqchip *chip);

@@ -150,6 +150,9 @@ struct target_irqchip {
 	uint64_t redirection[TARGET_IOAPIC_PINS];
 };
 
+/* 25 rows of 80 cells, each up to 3 bytes of UTF-8, a newline per row. */
+#define TARGET_SCREEN_TEXT_MAX (25 * (80 * 3 + 1) + 1)
+
 #define TARGET_MAX_EXIT_REASONS 48
 #define TARGET_MAX_EXIT_PORTS 64
 /* Exits the vCPU took since the guest started, by reason and by port. */
@@ -207,6 +210,10 @@ struct target_ops {
 	int (*get_irqchip)(void *target, struct target_irqchip *chip);
 	int (*get_exit_counts)(void *target, struct target_exit_counts *counts);
 	int (*set_trace_io)(void *target, bool on);
+	/* The VGA text screen as plain text, as `--vga` prints it at the end
+	 * (NUL-terminated, at most TARGET_SCREEN_TEXT_MAX bytes with the NUL);
+	 * -ENODEV when guest RAM does not reach the text buffer. */
+	int (*get_screen_text)(void *target, char *out, size_t cap);
 	int (*set_step_irq)(void *target, bool on);
 	/* Starts the guest again from its image, as a fresh machine: RAM
 	 * reloaded, vCPU and devices reset, breakpoints kept. file is the

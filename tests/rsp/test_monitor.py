@@ -231,12 +231,26 @@ def test_x_packet_reads_the_same_bytes_as_m():
 def test_screen_prints_what_the_vga_buffer_holds():
     with Stub([guest("hello64.elf")]) as st:
         c = st.client()
-        assert mon(c, "screen") == "\n" * 25
+        assert mon(c, "screen") == "(the screen is blank)\n"
         cells = b"".join(bytes([ch, 0x07]) for ch in b"kvmstub VGA")
         c.write(0xb8000 + 160 * 2, cells)
+        assert mon(c, "screen") == "\n\nkvmstub VGA\n"
+
+
+def test_screen_shows_a_vga_kernels_screen_as_vga_prints_it():
+    with Stub(["--vga", guest("vgahello.elf")]) as st:
+        c = st.client()
+        run_to(c, nm("vgahello.elf")["halt"])
         text = mon(c, "screen")
-        assert text.splitlines()[2] == "kvmstub VGA", text
-        assert len(text.splitlines()) == 25
+        lines = text.splitlines()
+        assert lines[0] == "Hello from VGA text mode", text
+        assert lines[3].strip().endswith("box!\u2551"), text   # CP437 frame as UTF-8
+        assert lines[24].rstrip().endswith("last row"), text
+        c.cont()
+        status, out, _ = st.finish()
+        assert status == 0
+        # --vga prints the final screen when the guest ends: the same text.
+        assert text in out.decode(), (text, out)
 
 
 def test_info_exits_counts_the_guests_port_io_and_breakpoint():

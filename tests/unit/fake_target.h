@@ -64,6 +64,7 @@ struct fake_target {
 	struct target_irqchip irqchip;
 	struct target_exit_counts exits;
 	bool trace_io;
+	char screen[128]; /* what get_screen_text answers; "" for blank */
 	unsigned trace_io_calls, restart_calls, read_phys_calls, write_phys_calls;
 	int restart_error;
 	char restart_file[64], restart_cmdline[256];
@@ -282,6 +283,15 @@ static inline int fake_set_trace_io(void *impl, bool on)
 	return 0;
 }
 
+static inline int fake_get_screen_text(void *impl, char *out, size_t cap)
+{
+	struct fake_target *t = impl;
+	if (cap < TARGET_SCREEN_TEXT_MAX)
+		return -EINVAL;
+	strcpy(out, t->screen);
+	return 0;
+}
+
 static inline int fake_restart(void *impl, const char *file, const char *cmdline)
 {
 	struct fake_target *t = impl;
@@ -316,6 +326,7 @@ static const struct target_ops fake_target_ops = {
 	.get_irqchip = fake_get_irqchip,
 	.get_exit_counts = fake_get_exit_counts,
 	.set_trace_io = fake_set_trace_io,
+	.get_screen_text = fake_get_screen_text,
 	.set_step_irq = NULL, /* as on the KVM machine today: "not available" */
 	.restart = fake_restart,
 };

@@ -1,8 +1,8 @@
 /* tests/unit/test_sysfmt.c — the monitor's decoders and formatters
  * (stub/sysfmt.c) on synthetic state: descriptors, GDT and IDT dumps,
  * page-table walks of every paging mode (and hostile tables that loop or
- * point outside RAM), gdb x formats, the VGA screen, the local APIC, the
- * 8259s and IOAPIC, exit counts and the register dump. */
+ * point outside RAM), gdb x formats, the local APIC, the 8259s and
+ * IOAPIC, exit counts and the register dump. */
 #include "stub/sysfmt.h"
 
 #include <errno.h>
@@ -410,27 +410,6 @@ static void test_xp_puts_sixteen_bytes_on_a_line(void)
 	textbuf_free(&out);
 }
 
-/* ---- screen ---- */
-
-static void test_screen_prints_25_lines_of_text_without_attributes(void)
-{
-	uint8_t cells[SYSFMT_VGA_BYTES];
-	struct textbuf out;
-	memset(cells, 0, sizeof(cells));
-	const char *hello = "Hello VGA";
-	for (size_t i = 0; hello[i]; i++) {
-		cells[2 * i] = (uint8_t)hello[i];
-		cells[2 * i + 1] = 0x1f; /* white on blue: not text */
-	}
-	cells[(80 * 24 + 79) * 2] = 0xdb; /* a block: no ASCII form */
-	textbuf_init(&out, 0);
-	sysfmt_screen(&out, cells, sizeof(cells));
-	CHECK_EQ(count_lines(&out), 25);
-	CHECK(out.data && strncmp(out.data, "Hello VGA\n\n", 11) == 0);
-	CHECK(out.len >= 2 && out.data[out.len - 2] == '.');
-	textbuf_free(&out);
-}
-
 /* ---- interrupt controllers, exits, registers ---- */
 
 static void put_apic(struct target_lapic *l, unsigned offset, uint32_t v)
@@ -614,7 +593,6 @@ int main(void)
 	RUN(test_xp_formats_hex_signed_unsigned_octal_and_chars);
 	RUN(test_xp_says_where_memory_ends);
 	RUN(test_xp_puts_sixteen_bytes_on_a_line);
-	RUN(test_screen_prints_25_lines_of_text_without_attributes);
 	RUN(test_lapic_dump_decodes_lvt_timer_spiv_and_pending_vectors);
 	RUN(test_pic_dump_shows_both_8259s_and_each_ioapic_pin);
 	RUN(test_exit_counts_list_reasons_and_ports);
