@@ -52,15 +52,16 @@ def test_kill_then_run_starts_again_in_the_same_kvmstub():
     assert r.stub_out.decode().splitlines() == [GUEST_LINE], r.describe()
 
 
-def test_run_with_arguments_sends_them_as_the_command_line():
-    r = extended_session("restart64.elf", [
-        "break main", "set debug remote 1", "run console=ttyS0 quiet",
-        "set debug remote 0", "p runs"])
-    # gdb hex-encodes each argument into vRun; kvmstub answers with a stop.
-    arg1, arg2 = "console=ttyS0".encode().hex(), "quiet".encode().hex()
+def test_run_arguments_reach_a_multiboot2_kernel_as_its_command_line():
+    r = extended_session("mb2info64.elf", [
+        "set debug remote 1", "run root=/dev/sda1 quiet", "set debug remote 0", "run single"])
+    # gdb hex-encodes each argument into vRun; the kernel sees them joined.
+    arg1, arg2 = "root=/dev/sda1".encode().hex(), "quiet".encode().hex()
     assert re.search(r"vRun;[0-9a-f]*;%s;%s" % (arg1, arg2), r.out), r.describe()
-    r.expect("Breakpoint 1, main ()")
-    assert r.values() == ["0"], r.describe()
+    r.expect("[Inferior 1 (Remote target) exited normally]",
+             "[Inferior 1 (Remote target) exited normally]")
+    lines = re.findall(r"cmdline=<([^>]*)>", r.stub_out.decode())
+    assert lines == ["root=/dev/sda1 quiet", "single"], r.describe()
 
 
 def test_a_guest_that_exits_under_extended_remote_can_be_run_again():

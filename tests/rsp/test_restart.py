@@ -67,13 +67,49 @@ def test_vrun_restarts_the_guest_from_its_image_with_ram_as_loaded():
         assert st.alive()
 
 
-def test_vrun_with_arguments_and_an_empty_file_name_runs_kvmstubs_image():
+def test_vrun_with_an_empty_file_name_runs_kvmstubs_image():
     with Stub([guest("restart64.elf")]) as st:
         c = extended(st)
-        vrun(c, "console=ttyS0", "quiet")
+        vrun(c)
         run_to_end(c)
         assert rsplib.wait_until(lambda: len(guest_lines(st)) == 1, 5)
         assert LINE.match(guest_lines(st)[0])
+
+
+def test_vrun_arguments_for_a_kernel_without_a_command_line_are_refused():
+    """A plain ELF has no boot protocol to carry them (as with --append)."""
+    with Stub([guest("restart64.elf")]) as st:
+        c = extended(st)
+        assert c.cmd("vRun;;" + b"quiet".hex()).startswith(b"E")
+        assert c.cmd("?") == b"W00"
+        vrun(c)
+        run_to_end(c)
+
+
+def test_vrun_arguments_become_the_multiboot2_and_pvh_command_line():
+    for image in ("mb2info64.elf", "pvhinfo64.elf"):
+        with Stub(["--append", "from append", guest(image)]) as st:
+            c = extended(st)
+            run_to_end(c)                                   # as started: --append
+            vrun(c, "console=ttyS0", "quiet")
+            run_to_end(c)
+            vrun(c)                                         # no arguments: --append again
+            run_to_end(c)
+            assert rsplib.wait_until(lambda: bytes(st.out).count(b"cmdline=<") == 3, 5)
+            lines = re.findall(rb"cmdline=<([^>]*)>", bytes(st.out))
+            assert lines == [b"from append", b"console=ttyS0 quiet", b"from append"], (image, lines)
+
+
+def test_system_reset_keeps_the_last_command_line():
+    with Stub([guest("mb2info64.elf")]) as st:
+        c = extended(st)
+        vrun(c, "first")
+        text = c.cmd("qRcmd," + b"system_reset".hex())
+        while text.startswith(b"O") and text != b"OK":
+            text = c.recv()
+        assert text == b"OK", text
+        run_to_end(c)
+        assert rsplib.wait_until(lambda: b"cmdline=<first>" in bytes(st.out), 5), bytes(st.out)
 
 
 def test_vrun_naming_another_file_is_refused_and_the_image_path_accepted():
