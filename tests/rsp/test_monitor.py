@@ -171,7 +171,7 @@ def test_gva2gpa_translates_mapped_and_reports_unmapped_addresses():
 # --- physical memory ------------------------------------------------------------
 
 def test_xp_reads_the_bytes_of_the_image_at_their_physical_address():
-    with Stub([guest("higherhalf.elf")]) as st:
+    with Stub(["--mem", "64M", guest("higherhalf.elf")]) as st:
         c = st.client()
         hh_main = nm("higherhalf.elf")["hh_main"]
         run_to(c, hh_main)
@@ -183,7 +183,7 @@ def test_xp_reads_the_bytes_of_the_image_at_their_physical_address():
         assert "0x%016x" % struct.unpack("<Q", expect)[0] in text, text
         text = mon(c, "xp /1dw 0x%x" % (hh_main - KERNEL_VMA))
         assert text.split(": ")[1].strip() == str(struct.unpack("<i", expect[:4])[0]), text
-        # Past the end of RAM: said, not read.
+        # Past the end of RAM (64 MiB): said, not read.
         text = mon(c, "xp /4xb 0x%x" % (64 << 20))
         assert text == "Cannot access memory at address 0x%x\n" % (64 << 20), text
 
