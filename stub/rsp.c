@@ -413,8 +413,8 @@ static enum rsp_action handle_monitor(struct rsp_session *s, const uint8_t *hex,
 	s->console_sent = 0;
 	s->console_done = false;
 	if (!decode_hex_string(hex, len, line, sizeof(line)))
-		textbuf_printf(&s->console, "monitor: the command must be shorter than %zu bytes\n",
-			       sizeof(line));
+		textbuf_printf(&s->console, "monitor: the command must be text of at most %zu bytes\n",
+			       sizeof(line) - 1);
 	else if (s->guest_dead && strncmp(line, "help", 4) != 0)
 		textbuf_printf(&s->console, "monitor: the guest is not running (use 'run')\n");
 	else
