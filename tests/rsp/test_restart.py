@@ -112,6 +112,18 @@ def test_system_reset_keeps_the_last_command_line():
         assert rsplib.wait_until(lambda: b"cmdline=<first>" in bytes(st.out), 5), bytes(st.out)
 
 
+def test_a_pc_kernel_finds_its_firmware_tables_after_every_restart():
+    with Stub(["--machine", "pc", guest("tables.elf")]) as st:
+        c = extended(st)
+        for _ in range(3):
+            run_to_end(c)                   # powers off through the FADT: status 0
+            vrun(c)
+        run_to_end(c)
+        assert rsplib.wait_until(lambda: bytes(st.out).count(b"acpi: rev=2") == 4, 5), \
+            bytes(st.out)
+        assert bytes(st.out).count(b"mp: cpus=1 bsp=0 irq0->pin2") == 4, bytes(st.out)
+
+
 def test_vrun_naming_another_file_is_refused_and_the_image_path_accepted():
     with Stub([guest("restart64.elf")]) as st:
         c = extended(st)
