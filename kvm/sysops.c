@@ -286,6 +286,8 @@ int sysops_restart(void *t, const char *file, const char *cmdline)
 		err = kt->boot(kt->boot_ctx, file ? file : "", cmdline);
 	kt->interrupted = false;
 	kt->watch_hit = false;
+	kt->tick_valid = false; /* a new run: no progress seen yet */
+	kt->lift_streak = 0;
 	for (size_t i = 0; !err && i < nsw; i++)
 		(void)target.ops->insert_point(kt, TARGET_POINT_SW, addrs[i], 1);
 	free(addrs);

@@ -480,6 +480,8 @@ static bool resume_and_report(struct server *srv, const struct target_resume *ho
 		}
 		if (!rsp_stop_is_reported(s, &stop))
 			continue;
+		if (stop.reason == TARGET_STOP_CRASH) /* gdb only hears a signal */
+			fprintf(stderr, "kvmstub: guest stopped: %s\n", stop.why);
 		rsp_stop_reply(s, &stop);
 		break;
 	}
