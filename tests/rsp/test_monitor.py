@@ -280,7 +280,8 @@ def test_trace_io_on_prints_each_port_access_and_off_stops():
         n = bytes(st.err).count(b"io: ")
         c.cont()   # to the end
         assert bytes(st.err).count(b"io: ") == n
-        assert bytes(st.out) == b"Hello from long mode\n"
+        assert rsplib.wait_until(lambda: bytes(st.out) == b"Hello from long mode\n", 5), \
+            bytes(st.out)
 
 
 def test_lapic_pic_and_step_irq_say_why_not_on_the_bare_machine():
@@ -323,6 +324,8 @@ def test_system_reset_from_plain_remote_stops_at_the_first_instruction_again():
         assert c.read(0x100000, 0x2000) == low        # .data and .bss as loaded
         assert c.read(0x400000, 1) == b"\x00"          # a page only the guest wrote
         assert c.cont().kind == "W"
+        # The output reader is a thread: wait for both whole lines.
+        assert rsplib.wait_until(lambda: bytes(st.out).count(b"\n") >= 2, 5), bytes(st.out)
         out = bytes(st.out).decode()
         lines = [l for l in out.splitlines() if l.startswith("restart guest")]
         assert len(lines) == 2 and lines[0] == lines[1], out

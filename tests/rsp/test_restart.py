@@ -47,7 +47,9 @@ def vrun(c, *args):
 
 
 def guest_lines(st):
-    return [l for l in bytes(st.out).decode().splitlines() if l.startswith("restart guest")]
+    """The guest's whole lines so far (the reader thread may be mid-line)."""
+    whole = bytes(st.out).decode().split("\n")[:-1]
+    return [l for l in whole if l.startswith("restart guest")]
 
 
 def test_vrun_restarts_the_guest_from_its_image_with_ram_as_loaded():
