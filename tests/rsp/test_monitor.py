@@ -294,6 +294,23 @@ def test_lapic_pic_and_step_irq_say_why_not_on_the_bare_machine():
         assert mon(c, "step-irq on") == "step-irq: not available on this machine\n"
 
 
+def test_long_monitor_output_comes_as_many_o_packets_also_in_ack_mode():
+    with Stub([guest("hello64.elf")]) as st:
+        c = st.client(noack=False)       # each O packet is acked by the client
+        c.send("qRcmd," + b"info tlb".hex())
+        packets, text = 0, b""
+        while True:
+            r = c.recv()
+            if r.startswith(b"O") and r != b"OK":
+                packets += 1
+                text += bytes.fromhex(r[1:].decode())
+                continue
+            break
+        assert r == b"OK" and packets > 1, (r, packets)
+        assert text.count(b"\n") == 2048
+        assert c.cmd("?").startswith(b"T05")
+
+
 def test_unknown_monitor_command_gets_one_line_and_the_session_goes_on():
     with Stub([guest("hello64.elf")]) as st:
         c = st.client()
