@@ -14,7 +14,8 @@ NM ?= nm
 
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
 	      triplefault realcs stepper selfcopy echo printspin idle
-GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf gdtboot timer32 timer64 uartirq32 uartirq64
+GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf gdtboot timer32 timer64 uartirq32 uartirq64 \
+	     restart64
 GUEST_PC := pcprobe vgahello kbdecho tables
 
 GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \
@@ -130,6 +131,9 @@ $(GB)/uartirq32.elf: $(GB)/obj32/start32.o $(GB)/obj32/uartirq.o $(GB)/obj32/tim
 
 $(GB)/uartirq64.elf: $(GB)/obj64/start64.o $(GB)/obj64/uartirq.o $(GB)/obj64/timer_isr.o \
 		$(GB)/obj64/uart.o guests/kernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/restart64.elf: $(GB)/obj64/start64.o $(GB)/obj64/restart.o $(GB)/obj64/uart.o guests/kernel.ld
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/higherhalf.elf: $(GB)/objhh/higherhalf_boot.o $(GB)/objhh/higherhalf.o \

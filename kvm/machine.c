@@ -155,7 +155,8 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 static void sync_com1_coalescing(struct machine *m)
 {
 	struct kvm_coalesced_mmio_zone zone = { .addr = 0x3f8, .size = 1, .pio = 1 };
-	bool want = !devices_uart_tx_interrupts(&m->devices);
+	/* `monitor trace-io on` needs every access to exit, too. */
+	bool want = !m->devices.trace_io && !devices_uart_tx_interrupts(&m->devices);
 
 	if (!m->ring || want == m->com1_coalesced)
 		return;
@@ -220,7 +221,7 @@ static int create_pc(struct machine *m)
 		return IOCTL_FAIL(m, "KVM_CREATE_IRQCHIP");
 	if (ioctl(m->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return IOCTL_FAIL(m, "KVM_CREATE_PIT2");
-	m->irqchip = true;
+	m->has_irqchip = true;
 	devices_set_irq_line(&m->devices, (struct irq_line){ devices_irq_set, m });
 	return set_pc_routing(m);
 }
@@ -229,7 +230,7 @@ int machine_irq_line(struct machine *m, unsigned irq, int level)
 {
 	struct kvm_irq_level line = { .irq = irq, .level = level ? 1 : 0 };
 
-	if (!m->irqchip)
+	if (!m->has_irqchip)
 		return -ENODEV;
 	if (irq >= 24)
 		return -EINVAL;
@@ -242,7 +243,7 @@ int machine_wake_if_halted(struct machine *m)
 {
 	struct kvm_mp_state state;
 
-	if (!m->irqchip)
+	if (!m->has_irqchip)
 		return 0;
 	if (ioctl(m->vcpu_fd, KVM_GET_MP_STATE, &state) < 0)
 		return IOCTL_FAIL(m, "KVM_GET_MP_STATE");
@@ -404,6 +405,12 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	m->page_want = calloc(m->npages, 3);
 	if (!m->page_want)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");
+	m->touched = calloc(2 * ((m->npages + 63) / 64), sizeof(uint64_t));
+	if (m->touched)
+		m->dirty_scratch = m->touched + (m->npages + 63) / 64;
+	if (!m->touched)
+		return machine_fail(m, ENOMEM, "out of memory for the page map");
+	m->dirty_logging = true;
 	m->page_now = m->page_want + m->npages;
 	m->page_release = m->page_now + m->npages;
 	m->layout_dirty = true;
@@ -431,10 +438,10 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		m->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	int ring_offset = config->trace_io ? 0 : coalesced_ring_offset(m);
 	/* The PC devices and --vga need the tick even without the ring. */
-	if (ring_offset || config->pc_devices || config->vga || m->irqchip)
+	if (ring_offset || config->pc_devices || config->vga || m->has_irqchip)
 		setup_tick(m);
 	setup_coalesced_output(m, config, ring_offset);
-	return 0;
+	return machine_save_reset_state(m);
 }
 
 void machine_destroy(struct machine *m)
@@ -454,6 +461,10 @@ void machine_destroy(struct machine *m)
 	if (m->ram)
 		munmap(m->ram, m->ram_size);
 	free(m->page_want);
+	free(m->touched);
+	free(m->reset_state);
+	m->touched = m->dirty_scratch = NULL;
+	m->reset_state = NULL;
 	m->run = NULL;
 	m->ram = NULL;
 	m->page_want = NULL;
@@ -602,7 +613,7 @@ int machine_enter(struct machine *m, bool immediate)
 			err = devices_poll(&m->devices);
 			if (err)
 				return err;
-			if (m->irqchip) {
+			if (m->has_irqchip) {
 				int halted = halted_state(m);
 				if (halted == HALTED_IF_CLEAR) {
 					/* Shown to the run loop as the exit a
@@ -623,6 +634,11 @@ int machine_enter(struct machine *m, bool immediate)
 		break;
 	}
 	m->run->immediate_exit = 0;
+	if (rc == 0)
+		exit_stats_count(&m->exits, m->run->exit_reason, m->run->io.port,
+				 m->run->io.direction == KVM_EXIT_IO_OUT);
+	else if (run_errno == EINTR)
+		exit_stats_interrupted(&m->exits);
 	if (m->has_sync_regs) {
 		m->run->kvm_dirty_regs = 0;
 		m->regs = m->run->s.regs.regs;
@@ -730,7 +746,10 @@ int machine_apply_layout(struct machine *m)
 	m->nchanged = 0;
 	m->changes_overflowed = false;
 
-	static const uint32_t flags_of[] = { 0, KVM_MEM_READONLY };
+	/* RAM slots log the guest's writes for restarts (read-only ones
+	 * cannot be written by the guest). */
+	const uint32_t flags_of[] = { m->dirty_logging ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+				      KVM_MEM_READONLY };
 	struct machine_slot want[MACHINE_MAX_SLOTS];
 	unsigned nwant = 0;
 	uint64_t page = 0;
@@ -768,9 +787,12 @@ int machine_apply_layout(struct machine *m)
 			continue;
 		}
 		struct machine_slot gone = m->slots[i];
+		int err = machine_collect_dirty(m, &gone);
+		if (err)
+			return err;
 		gone.size = 0;
 		gone.flags = 0;
-		int err = set_slot(m, &gone);
+		err = set_slot(m, &gone);
 		if (err)
 			return err;
 	}

@@ -1,6 +1,7 @@
 /* kvm/machine.h — the virtual machine: /dev/kvm, guest RAM, one vCPU.
  *
- * The only module (with kvm/vcpu_state.c, kvm/points.c, kvm/run_loop.c and kvm/boot.c) that issues KVM
+ * The only module (with kvm/vcpu_state.c, kvm/points.c, kvm/run_loop.c,
+ * kvm/boot.c, kvm/reset.c and kvm/sysops.c) that issues KVM
  * ioctls. Errors come back as negative errnos with a one-line explanation
  * in machine->error; nothing here prints or exits.
  */
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "kvm/devices.h"
+#include "kvm/exit_stats.h"
 
 #define MACHINE_PAGE_SIZE 4096ULL
 /* RAM ends below the 3 GiB mark so the area KVM needs for its real-mode
@@ -64,10 +66,6 @@ struct machine {
 	enum machine_mode mode;
 	bool has_sync_regs;
 	bool has_readonly_mem;
-	/* The pc machine: in-kernel 8259s, IOAPIC, LAPIC and PIT. `hlt` is
-	 * then handled inside KVM; a vCPU halted with IF=0 is found on the
-	 * periodic tick and reported as a KVM_EXIT_HLT. */
-	bool irqchip;
 	bool has_blockirq; /* KVM_GUESTDBG_BLOCKIRQ: a step takes no interrupt */
 	unsigned max_slots;
 
@@ -110,6 +108,21 @@ struct machine {
 	bool report_ticks;
 
 	struct devices devices;
+
+	/* The pc machine: in-kernel 8259s, IOAPIC, LAPIC and PIT; false on
+	 * bare. `hlt` is then handled inside KVM; a vCPU halted with IF=0 is
+	 * found on the periodic tick and reported as a KVM_EXIT_HLT. */
+	bool has_irqchip;
+	struct exit_stats exits;
+
+	/* Restart (kvm/reset.c): RAM slots log the guest's writes; pages
+	 * the host wrote or a deleted slot logged are kept here (one bit a
+	 * page), so a restart clears only what was touched. */
+	bool dirty_logging;
+	uint64_t *touched;
+	uint64_t *dirty_scratch; /* one slot's KVM_GET_DIRTY_LOG bitmap */
+	struct machine_reset_state *reset_state; /* the vCPU as created */
+
 	uint64_t rsdp_addr; /* the ACPI RSDP, 0 without tables (boot info wants it) */
 	int failed; /* a register fetch failed: -errno, reported at the next run */
 	char error[256];
@@ -176,6 +189,19 @@ int machine_apply_layout(struct machine *m);
 /* Makes every page plain RAM (lifted) or what it is wanted to be again,
  * now. */
 int machine_lift_traps(struct machine *m, bool lifted);
+
+/* ---- restart (kvm/reset.c) ---- */
+
+/* The host wrote guest RAM [phys, phys+len): cleared at the next reset. */
+void machine_note_host_write(struct machine *m, uint64_t phys, uint64_t len);
+/* Takes the dirty log of one slot (before it goes away) into touched. */
+int machine_collect_dirty(struct machine *m, const struct machine_slot *slot);
+/* Keeps the vCPU's state as KVM created it, for machine_reset. */
+int machine_save_reset_state(struct machine *m);
+/* The machine as just created: every page the guest or the host wrote
+ * is zero again, the vCPU is in its reset state, devices are reset.
+ * Breakpoint bytes must have been taken out first. */
+int machine_reset(struct machine *m);
 
 /* What the host's KVM does with debug features, found by running a few
  * instructions on a throwaway VM (about a millisecond). */

@@ -485,7 +485,7 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 		}
 		if (err == -EINTR) {
 			stop->reason = TARGET_STOP_INTERRUPTED;
-			kt->maybe_halted = m->irqchip;
+			kt->maybe_halted = m->has_irqchip;
 			return 0;
 		}
 		if (err)
@@ -740,7 +740,7 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 		 * stays pending for the next continue. */
 		regs->rip += 1;
 		machine_regs_changed(m);
-		if (m->irqchip && (regs->rflags & (1ULL << 9))) {
+		if (m->has_irqchip && (regs->rflags & (1ULL << 9))) {
 			stop->reason = TARGET_STOP_STEP;
 			stop->addr = vcpu_linear_pc(m);
 		} else {

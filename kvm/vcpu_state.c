@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 
 #include "kvm/mmu.h"
+#include "kvm/sysops.h"
 
 /* ---- addresses ---- */
 
@@ -255,7 +256,17 @@ static const struct target_ops kvm_target_ops = {
 	.remove_point = points_remove,
 	.remove_all_points = points_remove_all,
 	.resume = run_loop_resume,
+	.get_system_state = sysops_system_state,
+	.read_phys = sysops_read_phys,
+	.write_phys = sysops_write_phys,
+	.translate = sysops_translate,
+	.get_lapic = sysops_lapic,
+	.get_irqchip = sysops_irqchip,
+	.get_exit_counts = sysops_exit_counts,
+	.set_trace_io = sysops_set_trace_io,
+	.get_screen_text = sysops_screen_text,
 	.set_step_irq = kt_set_step_irq,
+	.restart = sysops_restart,
 };
 
 void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps)
@@ -265,11 +276,11 @@ void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host
 	kt->use_sw_bp = caps->int3_traps;
 	if (caps->int3_traps)
 		kt->bp_opcode = INT3_OPCODE;
-	else if (m->irqchip)
+	else if (m->has_irqchip)
 		kt->bp_opcode = caps->int3_internal_error ? INT3_OPCODE : 0;
 	else
 		kt->bp_opcode = HLT_OPCODE;
-	kt->sw_bp_real_mode = caps->int3_traps || !m->irqchip;
+	kt->sw_bp_real_mode = caps->int3_traps || !m->has_irqchip;
 	kt->step_blocks_irq = true;
 	kt->dr_watch_fires = caps->dr_watch_fires;
 	m->report_ticks = true;

@@ -1389,7 +1389,7 @@ static void test_unknown_packets_get_the_empty_reply(void)
 {
 	static const char *const unknown[] = {
 		"qFooBar", "qTStatus", "QNonStop:1", "QFoo", "vMustReplyEmpty", "vFile:open:x",
-		"!", "bc", "Hz", "", "qL1200000000000000000", "qOffsets", "vCont",
+		"bc", "Hz", "", "qL1200000000000000000", "qOffsets", "vCont",
 	};
 	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
 
