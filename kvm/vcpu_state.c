@@ -240,7 +240,11 @@ static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len)
 
 static int kt_set_step_irq(void *t, bool on)
 {
-	kvm_target_of(t)->step_blocks_irq = !on;
+	struct kvm_target *kt = kvm_target_of(t);
+
+	if (!kt->m->has_irqchip)
+		return -ENODEV; /* the bare machine has no interrupts to take */
+	kt->step_blocks_irq = !on;
 	return 0;
 }
 
