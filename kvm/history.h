@@ -44,6 +44,7 @@ struct history_snapshot {
 	uint64_t id;  /* never reused; page versions name snapshots by id */
 	uint64_t pos;
 	uint64_t regs_sum;
+	bool barrier; /* the caller's mark: replay must not run across it */
 	unsigned nparts;
 	struct history_blob *parts[HISTORY_MAX_PARTS];
 	uint64_t *pages; /* page numbers written since the previous snapshot */

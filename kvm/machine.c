@@ -138,6 +138,8 @@ int machine_drain_output(struct machine *m)
 		memcpy(data, e->data, sizeof(data));
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		ring->first = (ring->first + 1) % m->ring_max;
+		if (m->discard_output)
+			continue; /* replay: the output went out when it was recorded */
 		int err = devices_port_io(&m->devices, (uint16_t)e->phys_addr, true,
 					  len ? len : 1, 1, data);
 		if (err)
@@ -163,6 +165,19 @@ static bool only_flush_tick(void)
 		if (sig != MACHINE_FLUSH_SIGNAL && sigismember(&pending, sig))
 			return false;
 	return true;
+}
+
+/* Whether any signal is pending (they stay pending after KVM_RUN). */
+static bool signal_waiting(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending))
+		return true;
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		if (sigismember(&pending, sig))
+			return true;
+	return false;
 }
 
 int machine_create(struct machine *m, const struct machine_config *config)
@@ -267,6 +282,8 @@ void machine_destroy(struct machine *m)
 	if (m->ram)
 		munmap(m->ram, m->ram_size);
 	free(m->page_want);
+	free(m->logged_pages);
+	m->logged_pages = NULL;
 	m->run = NULL;
 	m->ram = NULL;
 	m->page_want = NULL;
@@ -390,7 +407,7 @@ int machine_enter(struct machine *m, bool immediate)
 		return err;
 
 	m->run->immediate_exit = immediate;
-	int rc, run_errno;
+	int rc, run_errno, spurious = 0;
 	for (;;) {
 		rc = ioctl(m->vcpu_fd, KVM_RUN, 0);
 		run_errno = errno;
@@ -404,8 +421,15 @@ int machine_enter(struct machine *m, bool immediate)
 			err = devices_flush(&m->devices);
 			if (err)
 				return err;
+			if (m->tick_hook && m->tick_hook(m->tick_ctx))
+				break;
 			continue;
 		}
+		/* After a full state restore the first KVM_RUN can return EINTR
+		 * with no signal at all (measured on PVM): run again. */
+		if (rc < 0 && run_errno == EINTR && !immediate && !signal_waiting() &&
+		    spurious++ < 4)
+			continue;
 		break;
 	}
 	m->run->immediate_exit = 0;
@@ -479,6 +503,88 @@ static int set_slot(struct machine *m, const struct machine_slot *s)
 	return 0;
 }
 
+/* Moves one slot's dirty log into logged_pages. */
+static int collect_slot_dirty(struct machine *m, const struct machine_slot *s)
+{
+	if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES) || !m->logged_pages)
+		return 0;
+	uint64_t first = s->start / MACHINE_PAGE_SIZE, n = s->size / MACHINE_PAGE_SIZE;
+	size_t words = (size_t)((n + 63) / 64);
+	uint64_t stack_bits[64];
+	uint64_t *bits = words <= 64 ? stack_bits : calloc(words, sizeof(uint64_t));
+	if (!bits)
+		return machine_fail(m, ENOMEM, "out of memory for the dirty log");
+	memset(bits, 0, words * sizeof(uint64_t));
+	struct kvm_dirty_log log = { .slot = s->id, .dirty_bitmap = bits };
+	int rc = ioctl(m->vm_fd, KVM_GET_DIRTY_LOG, &log);
+	if (rc == 0) {
+		for (size_t w = 0; w < words; w++) {
+			uint64_t word = bits[w];
+			while (word) {
+				uint64_t page = first + w * 64 + (uint64_t)__builtin_ctzll(word);
+				word &= word - 1;
+				m->logged_pages[page / 64] |= 1ULL << (page % 64);
+			}
+		}
+	}
+	if (bits != stack_bits)
+		free(bits);
+	if (rc < 0)
+		return IOCTL_FAIL(m, "KVM_GET_DIRTY_LOG");
+	return 0;
+}
+
+int machine_collect_dirty_pages(struct machine *m)
+{
+	for (unsigned i = 0; i < m->nslots; i++) {
+		int err = collect_slot_dirty(m, &m->slots[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void machine_note_written(struct machine *m, uint64_t phys, uint64_t len)
+{
+	if (!m->logged_pages || !len || !machine_ram_contains(m, phys, len))
+		return;
+	for (uint64_t page = phys / MACHINE_PAGE_SIZE; page <= (phys + len - 1) / MACHINE_PAGE_SIZE;
+	     page++)
+		m->logged_pages[page / 64] |= 1ULL << (page % 64);
+}
+
+int machine_set_dirty_logging(struct machine *m, bool on)
+{
+	if (m->dirty_logging == on)
+		return 0;
+	if (on && !m->logged_pages) {
+		m->logged_pages = calloc((m->npages + 63) / 64, sizeof(uint64_t));
+		if (!m->logged_pages)
+			return machine_fail(m, ENOMEM, "out of memory for the dirty log");
+	}
+	m->dirty_logging = on;
+	/* Every slot is set again with the new flags. */
+	for (unsigned i = 0; i < m->nslots; i++) {
+		if (m->slots[i].flags & KVM_MEM_READONLY)
+			continue;
+		m->slots[i].flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+		int err = set_slot(m, &m->slots[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int machine_set_tick_interval(struct machine *m, long ns)
+{
+	if (!m->has_flush_timer)
+		return -ENOTSUP;
+	struct itimerspec every = { .it_interval = { 0, ns }, .it_value = { 0, ns } };
+	if (timer_settime(m->flush_timer, 0, &every, NULL))
+		return machine_fail(m, errno, "timer_settime failed: %s", strerror(errno));
+	return 0;
+}
+
 static bool slot_in(const struct machine_slot *s, const struct machine_slot *list,
 		    unsigned n)
 {
@@ -514,7 +620,8 @@ int machine_apply_layout(struct machine *m)
 	m->nchanged = 0;
 	m->changes_overflowed = false;
 
-	static const uint32_t flags_of[] = { 0, KVM_MEM_READONLY };
+	const uint32_t flags_of[] = { m->dirty_logging ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+				      KVM_MEM_READONLY };
 	struct machine_slot want[MACHINE_MAX_SLOTS];
 	unsigned nwant = 0;
 	uint64_t page = 0;
@@ -548,9 +655,12 @@ int machine_apply_layout(struct machine *m)
 			continue;
 		}
 		struct machine_slot gone = m->slots[i];
+		int err = collect_slot_dirty(m, &gone);
+		if (err)
+			return err;
 		gone.size = 0;
 		gone.flags = 0;
-		int err = set_slot(m, &gone);
+		err = set_slot(m, &gone);
 		if (err)
 			return err;
 	}

@@ -87,6 +87,18 @@ struct machine {
 	timer_t flush_timer;
 
 	struct devices devices;
+
+	/* Reverse execution (kvm/reverse.c): RAM slots log the guest's
+	 * writes while recording; a slot's log is kept in logged_pages (one
+	 * bit a page) before the slot goes away. tick_hook runs at each
+	 * timer tick during KVM_RUN and returns true to end the run there
+	 * (-EINTR); discard_output drops queued output (replay). */
+	bool dirty_logging;
+	uint64_t *logged_pages;
+	bool (*tick_hook)(void *ctx);
+	void *tick_ctx;
+	bool discard_output;
+
 	int failed; /* a register fetch failed: -errno, reported at the next run */
 	char error[256];
 };
@@ -138,6 +150,15 @@ void machine_set_page_want(struct machine *m, uint64_t page, enum page_access ac
 void machine_release_page(struct machine *m, uint64_t page);
 /* Applies a changed layout now. */
 int machine_apply_layout(struct machine *m);
+
+/* Reverse execution: turns KVM's dirty-page logging of the RAM slots on
+ * or off (the slots are set again), sets how often the timer ticks, and
+ * moves the guest's writes since the last call into logged_pages. */
+int machine_set_dirty_logging(struct machine *m, bool on);
+int machine_set_tick_interval(struct machine *m, long ns);
+int machine_collect_dirty_pages(struct machine *m);
+/* The host wrote guest RAM [phys, phys+len) (KVM's log misses those). */
+void machine_note_written(struct machine *m, uint64_t phys, uint64_t len);
 
 /* What the host's KVM does with debug features, found by running a few
  * instructions on a throwaway VM (about a millisecond). */

@@ -34,8 +34,11 @@ struct trap_page {
 	uint8_t access; /* enum page_access */
 };
 
+struct reverse;
+
 struct kvm_target {
 	struct machine *m;
+	struct reverse *rev; /* reverse execution (kvm/reverse.c), or NULL */
 	struct sw_breakpoint *sw;
 	size_t nsw, sw_cap;
 	struct watchpoint *watch;

@@ -264,6 +264,9 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop)
 	case TARGET_STOP_SWBREAK:
 		reply_str(s, "swbreak:;");
 		break;
+	case TARGET_STOP_HISTORY_BEGIN:
+		reply_str(s, "replaylog:begin;");
+		break;
 	case TARGET_STOP_HWBREAK:
 		reply_str(s, "hwbreak:;");
 		break;
@@ -317,6 +320,8 @@ static enum rsp_action handle_query_supported(struct rsp_session *s)
 	reply_fmt(s, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;"
 		     "QStartNoAckMode+;vContSupported+;ConditionalBreakpoints+",
 		  (unsigned)RSP_MAX_PAYLOAD);
+	if (s->target.ops->record)
+		reply_str(s, ";ReverseStep+;ReverseContinue+");
 	return RSP_ACTION_REPLY;
 }
 
@@ -350,10 +355,44 @@ static enum rsp_action handle_xfer_features(struct rsp_session *s, const uint8_t
 	return RSP_ACTION_REPLY;
 }
 
+/* qRcmd,HEX: `monitor record ...` for targets that record. (The full
+ * monitor command set lives elsewhere; this answers only `record`.) */
+static enum rsp_action handle_monitor(struct rsp_session *s, const uint8_t *hex,
+				      const uint8_t *end)
+{
+	char line[128], out[1024];
+	size_t n = (size_t)(end - hex) / 2;
+
+	if ((size_t)(end - hex) % 2 || n >= sizeof(line) ||
+	    !parse_hex_bytes(hex, (size_t)(end - hex), (uint8_t *)line, n))
+		return reply_error(s, EINVAL);
+	line[n] = 0;
+	if (strncmp(line, "record", 6) == 0 && (line[6] == 0 || line[6] == ' ') &&
+	    s->target.ops->record) {
+		out[0] = 0;
+		s->target.ops->record(s->target.impl, line + 6, out, sizeof(out));
+	} else {
+		snprintf(out, sizeof(out), "unknown monitor command '%.60s' (try: record on|off|status)\n",
+			 line);
+	}
+	reply_clear(s);
+	reply_hex(s, (const uint8_t *)out, strlen(out));
+	return RSP_ACTION_REPLY;
+}
+
+void rsp_output_reply(struct rsp_session *s, const char *text)
+{
+	reply_clear(s);
+	reply_str(s, "O");
+	reply_hex(s, (const uint8_t *)text, strlen(text));
+}
+
 static enum rsp_action handle_query(struct rsp_session *s, const uint8_t *p, size_t len)
 {
 	const uint8_t *end = p + len;
 
+	if (starts_with(p, len, "qRcmd,"))
+		return handle_monitor(s, p + 6, end);
 	if (starts_with(p, len, "qSupported"))
 		return handle_query_supported(s);
 	if (starts_with(p, len, "qXfer:features:read:"))
@@ -809,6 +848,15 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 		return resume_at(s, payload + 1, end, TARGET_RESUME_STEP, resume);
 	case 'v':
 		return handle_v(s, payload, len, resume);
+	case 'b':
+		/* bs / bc: reverse step and continue (ReverseStep+). */
+		if (len != 2 || (payload[1] != 's' && payload[1] != 'c') || !s->target.ops->record)
+			return reply_empty(s);
+		memset(resume, 0, sizeof(*resume));
+		resume->kind = payload[1] == 's' ? TARGET_RESUME_REVERSE_STEP
+						 : TARGET_RESUME_REVERSE_CONTINUE;
+		s->regs_valid = s->fpu_valid = false;
+		return RSP_ACTION_RESUME;
 	case 'H':
 	case 'T':
 		return reply_ok(s); /* one thread, always alive */

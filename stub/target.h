@@ -56,6 +56,9 @@ enum target_resume_kind {
 	TARGET_RESUME_CONTINUE,
 	TARGET_RESUME_STEP,  /* exactly one instruction */
 	TARGET_RESUME_RANGE, /* step while range_start <= pc < range_end */
+	/* Reverse execution (targets that record; others return -ENOTSUP). */
+	TARGET_RESUME_REVERSE_STEP,     /* back one instruction */
+	TARGET_RESUME_REVERSE_CONTINUE, /* back to the previous breakpoint or watch */
 };
 
 struct target_resume {
@@ -73,6 +76,8 @@ enum target_stop_reason {
 	TARGET_STOP_CRASH,       /* the guest died; registers still readable */
 	TARGET_STOP_INTERRUPTED, /* a signal ended the run; the stub decides */
 	TARGET_STOP_EXITED,      /* the guest ended; exit_status is set */
+	TARGET_STOP_HISTORY_BEGIN, /* going back reached the oldest recorded state */
+	TARGET_STOP_DIVERGED,    /* replay did not reproduce the recording; why says where */
 };
 
 /* How the guest died (CRASH); the stub decides what gdb is told. */
@@ -88,7 +93,7 @@ struct target_stop {
 	uint64_t addr;
 	int exit_status;  /* EXITED: what kvmstub exits with, 0..255 */
 	enum target_crash crash; /* CRASH: what happened */
-	char why[160];    /* CRASH: one-line diagnosis */
+	char why[160];    /* CRASH, DIVERGED: one-line diagnosis */
 };
 
 struct target_ops {
@@ -115,6 +120,9 @@ struct target_ops {
 	 * itself failed. */
 	int (*resume)(void *target, const struct target_resume *how,
 		      struct target_stop *stop);
+	/* Optional (NULL: not offered): `monitor record on|off|status`.
+	 * Text for the user goes to out; returns 0 or a negative errno. */
+	int (*record)(void *target, const char *args, char *out, size_t outlen);
 };
 
 struct target {
