@@ -79,6 +79,7 @@ struct reverse {
 	bool scanning;
 	uint64_t scan_end; /* while scanning: a tick at or past this ends the run */
 	bool diverged, log_ended;
+	bool io_abandoned; /* an IN exit left without data: KVM still owes it */
 	char why[160];
 	int tick_error;
 	uint32_t msr_index[MAX_MSRS];
@@ -430,6 +431,15 @@ static int restore_ram(struct reverse *r, size_t i)
 /* Makes the machine exactly what it was at snapshot i. */
 static int restore(struct reverse *r, size_t i)
 {
+	if (r->io_abandoned) {
+		/* KVM completes a pending IN at the next KVM_RUN, into whatever
+		 * registers the vCPU then has: let it finish now, before the
+		 * state is replaced. */
+		r->io_abandoned = false;
+		int done = machine_enter(r->m, true);
+		if (done && done != -EINTR)
+			return done;
+	}
 	int err = restore_ram(r, i);
 
 	if (!err)
@@ -898,11 +908,13 @@ int reverse_io(struct reverse *r, bool after, uint16_t port, bool out, uint8_t *
 				snprintf(r->why, sizeof(r->why),
 					 "replay diverged: registers differ at the port 0x%x read at instruction %llu",
 					 port, (unsigned long long)p);
+				r->io_abandoned = true;
 				r->diverged = true;
 				return -ECANCELED;
 			}
 		}
 		memset(data, 0xff, len);
+		r->io_abandoned = true;
 		if ((r->scanning && p > r->scan_end) || p > h->snaps[present(r)].pos) {
 			r->log_ended = true; /* ran past what the scan needs */
 			return -ECANCELED;
