@@ -123,6 +123,16 @@ def test_reverse_continue_reverse_next_and_reverse_finish_in_a_c_loop():
     r.expect("exited with code")
 
 
+def test_reverse_continue_stops_at_hardware_and_conditional_breakpoints():
+    r = record_session([
+        "break mix", "continue", "continue", "continue", "continue", "delete",
+        "hbreak mix", "reverse-continue", "p v",
+        "delete", "break mix if v == 97", "reverse-continue", "p v",
+        "delete", "continue"])
+    r.expect("Hardware assisted breakpoint 2 at", "$1 = 3105",
+             "Breakpoint 3, mix (v=97, i=98)", "$2 = 97", "exited with code")
+
+
 def test_reverse_watch_shows_the_state_before_the_write():
     r = record_session([
         "break mix", "continue", "continue", "continue",
