@@ -27,6 +27,8 @@ import tempfile
 import threading
 import time
 
+import reverse  # bench/reverse.py: the reverse-execution rows (kvmstub only)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QEMU64 = "qemu-system-x86_64"
 QEMU32 = "qemu-system-i386"
@@ -673,7 +675,8 @@ def count_next_instructions(build, guest):
 
 class Measure:
     def __init__(self, key, label, unit, scale, lower_is_better, target, target_text,
-                 floor=""):
+                 floor="", limit=None):
+        self.limit = limit  # an absolute target (in the unit shown), not a ratio
         self.key, self.label, self.unit, self.scale = key, label, unit, scale
         self.lower_is_better = lower_is_better
         self.target, self.target_text, self.floor = target, target_text, floor
@@ -714,7 +717,11 @@ def print_table(measures, results, floors, notes, qemu_note):
         kv = results["kvmstub"].get(m.key)
         qe = results["qemu"].get(m.key, qemu_note)
         r = ratio(kv, qe, m)
-        if r is None:
+        if m.limit is not None:
+            rtext = "-"
+            met = ("-" if isinstance(kv, str) or not kv else
+                   "yes" if statistics.median(kv) * m.scale <= m.limit else "no")
+        elif r is None:
             rtext = "-"
             met = ("yes (QEMU fails)" if not isinstance(kv, str) and kv and
                    isinstance(qe, str) and qemu_note is None else "-")
@@ -829,6 +836,8 @@ def main():
              QEMU32, repeats),
             ("gdb", ["gdb_cond_asm"], lambda k, q: measure_gdb_cond_asm(k, build, guest, q, n),
              QEMU64, slow_repeats),
+            ("reverse", ["rev_record_slowdown", "rev_stepi", "rev_continue", "rev_memory"],
+             lambda k, q: reverse.measure_reverse(k, build, free_port()), QEMU64, 1),
         ]
     for name, keys, fn, qemu, reps in groups:
         if args.only and args.only not in name:
@@ -845,6 +854,8 @@ def main():
                 except BenchError as e:
                     record(kind, getattr(e, "partial", {}))
                     fail(kind, keys, e)
+                except reverse.ReverseBenchError as e:
+                    fail(kind, keys, BenchError(str(e)))
                 except (OSError, socket.timeout, subprocess.TimeoutExpired) as e:
                     fail(kind, keys, BenchError(repr(e)))
         print(" %.0f s" % (time.monotonic() - t_group), flush=True)
@@ -876,6 +887,14 @@ def main():
                 True, 20, ">=20x", ""),
         Measure("gdb_cond_c", "gdb hbreak f if n == %d, continue" % n["cond_c_hits"], "s", s,
                 True, 20, "(>=20x)", ""),
+        Measure("rev_record_slowdown", "recording: run time with / without --record", "x", 1,
+                True, None, "<=10x", "insn_emulation counter (PVM)", limit=10),
+        Measure("rev_stepi", "reverse-stepi, ~10M instructions of history", "ms", ms, True,
+                None, "<=100 ms", "", limit=100),
+        Measure("rev_continue", "reverse-continue to a breakpoint 1M instructions back", "s",
+                s, True, None, "<=3 s", "", limit=3),
+        Measure("rev_memory", "history memory for that window (base RAM copy not counted)",
+                "MiB", 1 / 1048576, True, None, "reported", ""),
     ]
     print()
     print_table(measures, results, floors, notes, qemu_note)

@@ -4,13 +4,15 @@
  * (keeping every value in `trail`), writes "sum " with one `rep outsb` to
  * port 0xe9, reads the unused port 0x80, prints total in hex on COM1 and
  * ends through the exit device with total's low 7 bits. Every input it
- * reads is something replay must give back exactly. -O0 -g. */
+ * reads is something replay must give back exactly. The round `marker`
+ * calls at_marker (for a breakpoint hit once). -O0 -g. */
 #include "io.h"
 #include "uart.h"
 
 #define POLLS 20000 /* LSR reads before giving up on input (stdin at EOF) */
 
 unsigned long iterations = 100;
+unsigned long marker = ~0UL; /* the round that calls at_marker (bench) */
 unsigned long total;
 volatile unsigned long trail[64];
 unsigned char input[8];
@@ -18,6 +20,7 @@ unsigned ninput;
 unsigned char port80;
 
 unsigned long mix(unsigned long v, unsigned long i);
+void at_marker(void);
 void read_input(void);
 void string_out(void);
 void print_hex(unsigned long v);
@@ -26,6 +29,10 @@ void kernel_main(void);
 unsigned long mix(unsigned long v, unsigned long i)
 {
 	return v * 31 + i;
+}
+
+void at_marker(void)
+{
 }
 
 void read_input(void)
@@ -70,6 +77,8 @@ void kernel_main(void)
 	for (i = 0; i < iterations; i++) {
 		total = mix(total, ninput ? input[i % ninput] : i);
 		trail[i % 64] = total;
+		if (i == marker)
+			at_marker();
 	}
 	string_out();
 	port80 = inb(0x80);
