@@ -6,6 +6,8 @@
 #   make SAN=1 test the same with AddressSanitizer and UBSan
 #   make bench      side-by-side benchmarks against QEMU+KVM (see bench/)
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (default 60)
+#   make install    binary, manual page, docs and examples (PREFIX, DESTDIR)
+#   make deb        a Debian package in build/
 
 CC       ?= gcc
 PYTHON   ?= python3
@@ -29,12 +31,12 @@ LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(KVM_SRCS) $(STUB_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all run test unit tools clean bench fuzz install guests
+.PHONY: all run test unit tools clean bench fuzz guests
 all: tools $(BUILD)/kvmstub guests
 
 # Tools the build and the tests need, with the Debian package for each.
 # Run as root in CI, missing ones are installed; otherwise we say what to do.
-REQUIRED_TOOLS := gcc:gcc as:binutils ld:binutils python3:python3 gdb:gdb
+REQUIRED_TOOLS := gcc:gcc as:binutils ld:binutils python3:python3 gdb:gdb lldb:lldb
 tools:
 	@for pair in $(REQUIRED_TOOLS); do \
 		tool=$${pair%%:*}; pkg=$${pair##*:}; \
@@ -84,11 +86,38 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	$(MAKE) -f fuzz/fuzz.mk FUZZ_SECONDS=$(FUZZ_SECONDS)
 
-PREFIX ?= /usr/local
-install: $(BUILD)/kvmstub
-	install -D -m 0755 $(BUILD)/kvmstub $(DESTDIR)$(PREFIX)/bin/kvmstub
-
 clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+
+# Installing: the binary, the manual page, and README, gdbinit.example and
+# the CI examples under share/doc/kvmstub. PREFIX and DESTDIR as usual.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/kvmstub
+DOC_FILES     := README.md gdbinit.example
+EXAMPLE_FILES := $(sort $(wildcard examples/*))
+
+.PHONY: install uninstall deb
+install: $(BUILD)/kvmstub
+	install -D -m 0755 $(BUILD)/kvmstub $(DESTDIR)$(BINDIR)/kvmstub
+	install -D -m 0644 kvmstub.1 $(DESTDIR)$(MANDIR)/man1/kvmstub.1
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLE_FILES) $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kvmstub $(DESTDIR)$(MANDIR)/man1/kvmstub.1
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_FILES))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(EXAMPLE_FILES))
+	for d in $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR); do \
+		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+
+# A Debian package of this tree, in $(BUILD)/: `make install` into a staging
+# directory with PREFIX=/usr, then packaging/deb.sh (dpkg-deb) packs it.
+deb: $(BUILD)/kvmstub
+	rm -rf $(BUILD)/deb
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/deb/root PREFIX=/usr
+	sh packaging/deb.sh $(BUILD)/deb/root $(BUILD)

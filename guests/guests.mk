@@ -15,10 +15,12 @@ NM ?= nm
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
 	      triplefault realcs stepper selfcopy echo printspin
 GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf revdemo64
+GUEST_PC := pcprobe vgahello kbdecho tables
 
 GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \
 		$(patsubst %,$(GB)/%.map,$(GUEST_FLAT)) \
-		$(patsubst %,$(GB)/%.elf,$(GUEST_ELF))
+		$(patsubst %,$(GB)/%.elf,$(GUEST_ELF)) \
+		$(patsubst %,$(GB)/%.elf,$(GUEST_PC))
 
 .PHONY: guests
 guests: $(GUEST_IMAGES)
@@ -116,6 +118,11 @@ $(GB)/revdemo64.elf: $(GB)/obj64/start64.o $(GB)/obj64/revdemo.o $(GB)/obj64/uar
 $(GB)/higherhalf.elf: $(GB)/objhh/higherhalf_boot.o $(GB)/objhh/higherhalf.o \
 		$(GB)/objhh/uart.o guests/higherhalf.ld
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/higherhalf.ld -o $@ $(filter %.o,$^)
+
+# The PC-device guests: long mode, COM1 output (guests/pc*.c and friends).
+$(patsubst %,$(GB)/%.elf,$(GUEST_PC)): $(GB)/%.elf: $(GB)/obj64/start64.o $(GB)/obj64/%.o \
+		$(GB)/obj64/uart.o guests/kernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 # Keep the intermediates: the linked ELFs behind the flat images carry the
 # symbols gdb wants, and kept objects make a second `make guests` a no-op.

@@ -2,6 +2,8 @@
  * vCPU, its register cache and KVM_RUN. Returns errors, never prints. */
 #include "kvm/machine.h"
 
+#include "kvm/fwtables.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -82,20 +84,27 @@ static bool coalesce_port(struct machine *m, uint16_t port)
 	return ioctl(m->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) == 0;
 }
 
-/* Output-only ports go through KVM's coalesced PIO ring where the host
- * has it; --trace-io keeps every access an exit so it can be shown. The
- * UART's data port is safe to queue: a DLAB change is an LCR write, which
- * exits, and the ring is drained before any exit is handled. */
-static void setup_coalesced_output(struct machine *m, const struct machine_config *config)
+/* Where the coalesced ring sits in the kvm_run mapping (in pages), or 0
+ * when the host cannot queue port output. */
+static int coalesced_ring_offset(struct machine *m)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	int offset = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
-	struct sigevent ev;
-	sigset_t block;
 
 	if (offset <= 0 || ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0 ||
 	    (size_t)(offset + 1) * (size_t)page > m->run_size)
-		return;
+		return 0;
+	return offset;
+}
+
+/* A periodic signal that ends KVM_RUN every 10 ms: queued output is
+ * written, new input noticed (and its interrupt raised), a live screen
+ * redrawn. */
+static void setup_tick(struct machine *m)
+{
+	struct sigevent ev;
+	sigset_t block;
+
 	sigemptyset(&block);
 	sigaddset(&block, MACHINE_FLUSH_SIGNAL);
 	if (sigprocmask(SIG_BLOCK, &block, NULL))
@@ -115,14 +124,44 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 		return;
 	}
 	m->has_flush_timer = true;
+}
+
+/* Output-only ports go through KVM's coalesced PIO ring where the host
+ * has it (and the tick runs, so output is never held back); --trace-io
+ * keeps every access an exit so it can be shown. The UART's data port is
+ * safe to queue: a DLAB change is an LCR write, which exits, and the ring
+ * is drained before any exit is handled. */
+static void setup_coalesced_output(struct machine *m, const struct machine_config *config,
+				   int offset)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!offset || !m->has_flush_timer)
+		return;
 	if (!coalesce_port(m, 0x3f8) || !coalesce_port(m, 0xe9))
 		return;
+	m->com1_coalesced = true;
 	for (unsigned i = 0; i < config->nconsole_ports; i++)
 		if (config->console_ports[i] != 0xf4 && !coalesce_port(m, config->console_ports[i]))
 			return;
 	m->ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)m->run + offset * page);
 	m->ring_max = (unsigned)((page - sizeof(struct kvm_coalesced_mmio_ring)) /
 				 sizeof(struct kvm_coalesced_mmio));
+}
+
+/* A guest driving COM1 with THR-empty interrupts waits for one after each
+ * byte: its writes must exit, not wait in the ring for the next exit.
+ * Called before each run, when the ring is empty. */
+static void sync_com1_coalescing(struct machine *m)
+{
+	struct kvm_coalesced_mmio_zone zone = { .addr = 0x3f8, .size = 1, .pio = 1 };
+	bool want = !devices_uart_tx_interrupts(&m->devices);
+
+	if (!m->ring || want == m->com1_coalesced)
+		return;
+	if (ioctl(m->vm_fd, want ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO,
+		  &zone) == 0)
+		m->com1_coalesced = want;
 }
 
 int machine_drain_output(struct machine *m)
@@ -186,8 +225,20 @@ int machine_create(struct machine *m, const struct machine_config *config)
 
 	memset(m, 0, sizeof(*m));
 	m->kvm_fd = m->vm_fd = m->vcpu_fd = -1;
-	devices_init(&m->devices, config->out_fd, config->in_fd, config->trace_io,
-		     config->console_ports, config->nconsole_ports);
+	struct devices_config devices = {
+		.out_fd = config->out_fd,
+		.in_fd = config->in_fd,
+		.trace_io = config->trace_io,
+		.console_ports = config->console_ports,
+		.nconsole_ports = config->nconsole_ports,
+		.pc = config->pc_devices,
+		.keyboard = config->keyboard,
+		.vga = config->vga,
+		.no_reboot = config->no_reboot,
+		.ram_size = config->ram_size,
+		.ncpus = config->ncpus,
+	};
+	devices_init(&m->devices, &devices);
 
 	if (config->ram_size == 0 || config->ram_size % MACHINE_PAGE_SIZE)
 		return machine_fail(m, EINVAL, "guest RAM must be a non-zero multiple of 4 KiB");
@@ -232,6 +283,18 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		return machine_fail(m, errno, "cannot map %llu bytes of guest RAM: %s",
 				    (unsigned long long)m->ram_size, strerror(errno));
 	}
+	devices_set_ram(&m->devices, m->ram, m->ram_size);
+	if (config->pc_devices && m->ram_size >= FWTABLES_BIOS_END) {
+		/* The MP and ACPI tables in the BIOS area, where kernels scan
+		 * for them; an image loaded over them later wins. */
+		struct fwtables tables;
+		err = fwtables_build(m->ram + MACHINE_FWTABLES_ADDR, FWTABLES_MAX_SIZE,
+				     MACHINE_FWTABLES_ADDR, config->ncpus ? config->ncpus : 1, &tables);
+		if (err)
+			return machine_fail(m, -err, "cannot build the MP and ACPI tables for %u CPUs",
+					    config->ncpus);
+		m->rsdp_addr = tables.rsdp;
+	}
 	m->page_want = calloc(m->npages, 3);
 	if (!m->page_want)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");
@@ -260,8 +323,11 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		return err;
 	if (m->has_sync_regs)
 		m->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-	if (!config->trace_io)
-		setup_coalesced_output(m, config);
+	int ring_offset = config->trace_io ? 0 : coalesced_ring_offset(m);
+	/* The PC devices and --vga need the tick even without the ring. */
+	if (ring_offset || config->pc_devices || config->vga)
+		setup_tick(m);
+	setup_coalesced_output(m, config, ring_offset);
 	return 0;
 }
 
@@ -406,6 +472,7 @@ int machine_enter(struct machine *m, bool immediate)
 	if (err)
 		return err;
 
+	sync_com1_coalescing(m);
 	m->run->immediate_exit = immediate;
 	int rc, run_errno, spurious = 0;
 	for (;;) {
@@ -418,7 +485,9 @@ int machine_enter(struct machine *m, bool immediate)
 		}
 		if (rc < 0 && run_errno == EINTR && !immediate && m->has_flush_timer &&
 		    only_flush_tick()) {
-			err = devices_flush(&m->devices);
+			/* The tick: output out, new input in (its interrupt
+			 * raised), a live screen redrawn. */
+			err = devices_poll(&m->devices);
 			if (err)
 				return err;
 			if (m->tick_hook && m->tick_hook(m->tick_ctx))

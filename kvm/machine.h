@@ -21,6 +21,8 @@
 #define MACHINE_MAX_RAM (3ULL << 30)
 #define MACHINE_MAX_SLOTS 512
 #define MACHINE_MAX_CHANGED_PAGES 64
+/* Where the pc machine's MP and ACPI tables go (kvm/fwtables.h). */
+#define MACHINE_FWTABLES_ADDR 0xf0000ULL
 
 enum machine_mode { MACHINE_MODE_REAL, MACHINE_MODE_PROTECTED, MACHINE_MODE_LONG };
 
@@ -36,6 +38,12 @@ struct machine_config {
 	bool trace_io;
 	const uint16_t *console_ports;
 	unsigned nconsole_ports;
+	/* Devices beyond the bare machine's (see kvm/devices.h). */
+	bool pc_devices;
+	bool keyboard;
+	bool vga;
+	bool no_reboot;
+	unsigned ncpus; /* for the CMOS and fw_cfg; 0 means 1 */
 };
 
 struct machine_slot {
@@ -83,6 +91,7 @@ struct machine {
 	 * ends KVM_RUN now and then so queued output is never held back. */
 	struct kvm_coalesced_mmio_ring *ring;
 	unsigned ring_max;
+	bool com1_coalesced; /* 0x3f8 is in the ring now */
 	bool has_flush_timer;
 	timer_t flush_timer;
 
@@ -99,6 +108,7 @@ struct machine {
 	void *tick_ctx;
 	bool discard_output;
 
+	uint64_t rsdp_addr; /* the ACPI RSDP, 0 without tables (boot info wants it) */
 	int failed; /* a register fetch failed: -errno, reported at the next run */
 	char error[256];
 };

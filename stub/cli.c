@@ -42,6 +42,10 @@ enum cli_option_id {
 	OPT_TRACE_IO,
 	OPT_RECORD,
 	OPT_RECORD_LIMIT,
+	OPT_MACHINE,
+	OPT_VGA,
+	OPT_KEYBOARD,
+	OPT_NO_REBOOT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -65,6 +69,10 @@ static const struct cli_option_spec cli_option_specs[] = {
 	{ "trace-io", OPT_TRACE_IO, false },
 	{ "record", OPT_RECORD, false },
 	{ "record-limit", OPT_RECORD_LIMIT, true },
+	{ "machine", OPT_MACHINE, true },
+	{ "vga", OPT_VGA, false },
+	{ "keyboard", OPT_KEYBOARD, false },
+	{ "no-reboot", OPT_NO_REBOOT, false },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 };
@@ -108,6 +116,12 @@ static const char cli_usage_text[] =
 	"  --trace-io           print every port I/O exit on stderr\n"
 	"  --record             record from the first instruction, for reverse execution\n"
 	"  --record-limit SIZE  history kept for reverse execution (default 256M)\n"
+	"  --machine pc|bare    the PC's devices (CMOS, i8042, fw_cfg, reset and\n"
+	"                       power-off ports, COM1 IRQ4) or none (default bare)\n"
+	"  --vga                show the VGA text screen: live in a terminal, and\n"
+	"                       the final screen as plain text on stdout at the end\n"
+	"  --keyboard           stdin types on the i8042 keyboard instead of COM1\n"
+	"  --no-reboot          a guest's reset ends it with status 0\n"
 	"  -h, --help           print this help and exit\n"
 	"  --version            print the version and exit\n"
 	"\n"
@@ -513,6 +527,20 @@ static int parse_console_port(const char *text, struct cli_options *opts,
 	return 0;
 }
 
+static int parse_machine(const char *text, enum cli_machine *machine, char *err,
+			 size_t err_size)
+{
+	if (strcmp(text, "pc") == 0)
+		*machine = CLI_MACHINE_PC;
+	else if (strcmp(text, "bare") == 0)
+		*machine = CLI_MACHINE_BARE;
+	else {
+		format_error(err, err_size, "--machine: '%s' is not one of pc, bare", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void set_defaults(struct cli_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
@@ -589,6 +617,18 @@ static enum option_outcome apply_option(const struct cli_option_spec *spec,
 		break;
 	case OPT_RECORD_LIMIT:
 		rc = parse_record_limit(value, &opts->record_limit, err, err_size);
+		break;
+	case OPT_MACHINE:
+		rc = parse_machine(value, &opts->machine, err, err_size);
+		break;
+	case OPT_VGA:
+		opts->vga = true;
+		break;
+	case OPT_KEYBOARD:
+		opts->keyboard = true;
+		break;
+	case OPT_NO_REBOOT:
+		opts->no_reboot = true;
 		break;
 	case OPT_HELP:
 		opts->help = true;

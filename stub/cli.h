@@ -11,6 +11,7 @@
 
 enum cli_mode { CLI_MODE_DEFAULT, CLI_MODE_REAL, CLI_MODE_PROTECTED, CLI_MODE_LONG };
 enum cli_gdb_kind { CLI_GDB_TCP, CLI_GDB_UNIX };
+enum cli_machine { CLI_MACHINE_BARE, CLI_MACHINE_PC };
 
 struct cli_reg {
 	size_t offset; /* offsetof(struct target_regs, <register>) */
@@ -38,6 +39,10 @@ struct cli_options {
 	bool trace_io;
 	bool record;           /* record from the first instruction */
 	uint64_t record_limit; /* bytes of reverse-execution history, default 256 MiB */
+	enum cli_machine machine; /* default bare */
+	bool vga;
+	bool keyboard;
+	bool no_reboot;
 	bool help;
 	bool version;
 };

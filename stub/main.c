@@ -15,6 +15,7 @@
 #include "stub/cli.h"
 #include "stub/exit_status.h"
 #include "stub/server.h"
+#include "stub/terminal.h"
 
 #define KVMSTUB_VERSION "0.1.0"
 
@@ -142,6 +143,11 @@ int main(int argc, char **argv)
 		.trace_io = opts.trace_io,
 		.console_ports = opts.console_ports,
 		.nconsole_ports = opts.nconsole_ports,
+		.pc_devices = opts.machine == CLI_MACHINE_PC,
+		.keyboard = opts.keyboard,
+		.vga = opts.vga,
+		.no_reboot = opts.no_reboot,
+		.ncpus = 1,
 	};
 	if (machine_create(&machine, &config)) {
 		say("%s", machine.error);
@@ -202,6 +208,9 @@ int main(int argc, char **argv)
 		return EXIT_HOST_FAILURE;
 	}
 
+	struct terminal_state terminal = { .fd = -1 };
+	if (opts.keyboard && terminal_keys_direct(&terminal, STDIN_FILENO))
+		say("%s", "cannot switch the terminal to key-at-a-time input; keys arrive by line");
 	if (opts.no_gdb) {
 		run_without_gdb(target, &outcome);
 	} else {
@@ -214,7 +223,8 @@ int main(int argc, char **argv)
 		};
 		server_run(&server, target, &run_mask, &outcome);
 	}
-	devices_flush(&machine.devices);
+	terminal_restore(&terminal);
+	devices_finish(&machine.devices); /* with --vga, the final screen */
 	if (outcome.message[0])
 		say("%s", outcome.message);
 	if (outcome.status == EXIT_HOST_FAILURE && machine.error[0])

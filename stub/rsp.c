@@ -715,6 +715,32 @@ static enum rsp_action resume_at(struct rsp_session *s, const uint8_t *p, const 
 	return RSP_ACTION_RESUME;
 }
 
+/* One part of a thread id: -1 (all), 0 (any) or a hex number, which lldb
+ * sends with leading zeros ("vCont;s:0001"). */
+static bool thread_part_is_ours(const uint8_t *p, const uint8_t *end)
+{
+	uint64_t n;
+
+	if (equals(p, (size_t)(end - p), "-1"))
+		return true;
+	return parse_hex(&p, end, &n) && p == end && n <= 1;
+}
+
+/* A vCont thread id, TID or pPID.TID (multiprocess), naming our one
+ * thread; anything else is another thread and not ours. */
+static bool thread_id_is_ours(const uint8_t *p, const uint8_t *end)
+{
+	if (p < end && *p == 'p') {
+		const uint8_t *dot = memchr(p, '.', (size_t)(end - p));
+		if (!dot)
+			return thread_part_is_ours(p + 1, end);
+		if (!thread_part_is_ours(p + 1, dot))
+			return false;
+		p = dot + 1;
+	}
+	return thread_part_is_ours(p, end);
+}
+
 /* vCont;ACTION[:THREAD]... — one thread, so the first action that names
  * it (or no thread) decides. */
 static enum rsp_action handle_vcont(struct rsp_session *s, const uint8_t *p, const uint8_t *end,
@@ -729,16 +755,8 @@ static enum rsp_action handle_vcont(struct rsp_session *s, const uint8_t *p, con
 		const uint8_t *action_end = p;
 		const uint8_t *colon = memchr(action, ':', (size_t)(action_end - action));
 		const uint8_t *args_end = colon ? colon : action_end;
-		if (colon) {
-			/* Thread ids: 1, -1 (all) or p1.1 style; anything else is
-			 * another thread and not ours. */
-			size_t tlen = (size_t)(action_end - colon - 1);
-			const uint8_t *tid = colon + 1;
-			if (!equals(tid, tlen, "1") && !equals(tid, tlen, "-1") &&
-			    !equals(tid, tlen, "p1.1") && !equals(tid, tlen, "p1.-1") &&
-			    !equals(tid, tlen, "p-1.-1") && !equals(tid, tlen, "0"))
-				continue;
-		}
+		if (colon && !thread_id_is_ours(colon + 1, action_end))
+			continue;
 		if (action == args_end)
 			return reply_error(s, EINVAL);
 		const uint8_t *q = action + 1;

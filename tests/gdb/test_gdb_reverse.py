@@ -36,6 +36,15 @@ POSITION = [
 ]
 
 
+def mix_line():
+    """The source line of the loop body's `total = mix(...)`."""
+    with open(os.path.join(testlib.ROOT, "guests", "revdemo.c")) as f:
+        for n, text in enumerate(f, 1):
+            if "total = mix(" in text:
+                return n
+    raise AssertionError("revdemo.c has no mix line")
+
+
 def input_file(data=INPUT):
     f = tempfile.TemporaryFile()
     f.write(data)
@@ -107,7 +116,7 @@ def test_reverse_continue_reverse_next_and_reverse_finish_in_a_c_loop():
         "break mix", "continue", "continue", "continue", "continue",
         "p v", "reverse-continue", "p v",
         "reverse-finish", "p i",
-        "delete", "break 71", "continue", "p i",
+        "delete", "break %d" % mix_line(), "continue", "p i",
         "next", "next", "next", "p i",
         "reverse-next", "reverse-next", "p i",
         "delete", "continue"])
@@ -115,7 +124,7 @@ def test_reverse_continue_reverse_next_and_reverse_finish_in_a_c_loop():
     # v at the fourth call is total after three rounds; reverse-continue
     # goes to the third call, one round less.
     assert values[0] != values[1], r.describe()
-    r.expect("$2 = ", "in kernel_main () at guests/revdemo.c:71", "$3 = ")
+    r.expect("$2 = ", "in kernel_main () at guests/revdemo.c:%d" % mix_line(), "$3 = ")
     assert values[2] == "2", r.describe()   # reverse-finish: the third call, i = 2
     assert values[3] == "3", r.describe()   # forward (replayed) to line 71, next round
     assert values[4] == "4", r.describe()

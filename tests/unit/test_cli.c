@@ -169,6 +169,24 @@ static void test_flags_are_set(void)
 	CHECK(opts.no_gdb);
 }
 
+static void test_pc_device_options_default_off_and_are_set(void)
+{
+	CHECK_EQ(PARSE("k"), 0);
+	CHECK_EQ(opts.machine, CLI_MACHINE_BARE);
+	CHECK(!opts.vga);
+	CHECK(!opts.keyboard);
+	CHECK(!opts.no_reboot);
+	CHECK_EQ(PARSE("--machine", "pc", "--vga", "--keyboard", "--no-reboot", "k"), 0);
+	CHECK_EQ(opts.machine, CLI_MACHINE_PC);
+	CHECK(opts.vga);
+	CHECK(opts.keyboard);
+	CHECK(opts.no_reboot);
+	CHECK_EQ(PARSE("--machine=bare", "k"), 0);
+	CHECK_EQ(opts.machine, CLI_MACHINE_BARE);
+	CHECK_USAGE_ERROR(PARSE("--machine", "q35", "k"), "'q35' is not one of pc, bare");
+	CHECK_USAGE_ERROR(PARSE("--vga=1", "k"), "--vga takes no value");
+}
+
 static void test_flag_given_a_value_is_refused(void)
 {
 	CHECK_USAGE_ERROR(PARSE("--no-wait=yes", "k"),
@@ -564,7 +582,8 @@ static void test_usage_names_every_option_and_exit_status(void)
 		"kvmstub [OPTIONS] IMAGE", "--gdb ADDR", "--no-wait", "--no-gdb",
 		"--mem SIZE", "--mode", "real, protected or long", "--load ADDR",
 		"--entry ADDR", "--reg NAME=VALUE", "--console-port PORT",
-		"--trace-io", "-h, --help", "--version", "unix:PATH",
+		"--trace-io", "--machine pc|bare", "--vga", "--keyboard",
+		"--no-reboot", "-h, --help", "--version", "unix:PATH",
 		"exit status", "hlt", "(v<<1)|1", "0xf4", "usage error",
 		"image cannot be loaded", "KVM", "crashed", "SIGINT",
 		"gdb's kill",
@@ -600,6 +619,7 @@ int main(void)
 	RUN(test_gdb_bad_addresses_are_refused);
 	RUN(test_gdb_overlong_unix_path_and_host_are_refused);
 	RUN(test_flags_are_set);
+	RUN(test_pc_device_options_default_off_and_are_set);
 	RUN(test_flag_given_a_value_is_refused);
 	RUN(test_gdb_and_no_gdb_together_are_refused);
 	RUN(test_mem_takes_bytes_and_binary_suffixes);

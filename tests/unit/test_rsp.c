@@ -1299,6 +1299,32 @@ static void test_vcont_forms_gdb_sends(void)
 	fixture_close(&f);
 }
 
+/* lldb's step is "vCont;s:0001": a thread id with leading zeros is still
+ * thread 1 (answering with the old stop made lldb's si stay put). */
+static void test_vcont_thread_ids_with_leading_zeros_are_thread_1(void)
+{
+	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
+
+	CHECK_EQ(send(&f, "vCont;s:0001"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.kind, TARGET_RESUME_STEP);
+	CHECK_EQ(send(&f, "vCont;c:00000001"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.kind, TARGET_RESUME_CONTINUE);
+	CHECK_EQ(send(&f, "vCont;s:p0001.0001"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.kind, TARGET_RESUME_STEP);
+	CHECK_EQ(send(&f, "vCont;s:p1"), RSP_ACTION_RESUME);
+	CHECK_EQ(f.resume.kind, TARGET_RESUME_STEP);
+	/* Still not ours: another thread or process, or no number at all. */
+	CHECK_EQ(send(&f, "vCont;s:0002"), RSP_ACTION_REPLY);
+	CHECK(reply_starts_with(&f, "T05"));
+	CHECK_EQ(send(&f, "vCont;s:p2.1"), RSP_ACTION_REPLY);
+	CHECK_EQ(send(&f, "vCont;s:p1.2"), RSP_ACTION_REPLY);
+	CHECK_EQ(send(&f, "vCont;s:"), RSP_ACTION_REPLY);
+	CHECK_EQ(send(&f, "vCont;s:zz"), RSP_ACTION_REPLY);
+	CHECK_EQ(send(&f, "vCont;s:100000000000000001"), RSP_ACTION_REPLY);
+	CHECK_EQ(f.t->resume_calls, 0);
+	fixture_close(&f);
+}
+
 static void test_vcont_malformed_is_an_error(void)
 {
 	static const char *const bad[] = {
@@ -1472,6 +1498,7 @@ int main(void)
 	RUN(test_condition_that_cannot_be_evaluated_is_left_to_gdb);
 	RUN(test_c_and_s_resume_and_with_an_address_set_the_pc);
 	RUN(test_vcont_forms_gdb_sends);
+	RUN(test_vcont_thread_ids_with_leading_zeros_are_thread_1);
 	RUN(test_vcont_malformed_is_an_error);
 	RUN(test_vcont_query_lists_the_actions);
 	RUN(test_D_detaches_with_OK);
