@@ -117,7 +117,7 @@ def test_reverse_continue_reverse_next_and_reverse_finish_in_a_c_loop():
         "p v", "reverse-continue", "p v",
         "reverse-finish", "p i",
         "delete", "break %d" % mix_line(), "continue", "p i",
-        "next", "next", "next", "p i",
+        "next", "next", "next", "next", "p i",
         "reverse-next", "reverse-next", "p i",
         "delete", "continue"])
     values = r.values()
