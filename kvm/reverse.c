@@ -974,6 +974,19 @@ int reverse_start(struct reverse *r)
 
 	if (r->recording)
 		return 0;
+	if (r->stats_fd < 0) {
+		/* Looked up only when recording starts: a session that never
+		 * records issues no ioctl for it. */
+		err = open_counter(r);
+		if (err)
+			return err;
+		find_msrs(r);
+		r->has_xcrs = ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
+		struct kvm_irqchip probe = { .chip_id = 0 };
+		r->has_irqchip = ioctl(m->vm_fd, KVM_GET_IRQCHIP, &probe) == 0;
+		struct kvm_pit_state2 pit;
+		r->has_pit = ioctl(m->vm_fd, KVM_GET_PIT2, &pit) == 0;
+	}
 	if (r->insn_off < 0) {
 		snprintf(m->error, sizeof(m->error),
 			 "this host's KVM has no exact instruction counter (the insn_emulation statistic), which recording needs");
@@ -1094,17 +1107,7 @@ int reverse_attach(struct kvm_target *kt, const struct reverse_config *config)
 	r->m = kt->m;
 	r->config = *config;
 	r->stats_fd = -1;
-	int err = open_counter(r);
-	if (err) {
-		free(r);
-		return err;
-	}
-	find_msrs(r);
-	r->has_xcrs = ioctl(r->m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
-	struct kvm_irqchip probe = { .chip_id = 0 };
-	r->has_irqchip = ioctl(r->m->vm_fd, KVM_GET_IRQCHIP, &probe) == 0;
-	struct kvm_pit_state2 pit;
-	r->has_pit = ioctl(r->m->vm_fd, KVM_GET_PIT2, &pit) == 0;
+	r->insn_off = -1;
 	kt->rev = r;
 	return 0;
 }
