@@ -357,6 +357,8 @@ int points_apply_debug(struct kvm_target *kt, bool stepping)
 		control |= KVM_GUESTDBG_USE_SW_BP;
 	if (stepping)
 		control |= KVM_GUESTDBG_SINGLESTEP;
+	if (kt->hold_irqs)
+		control |= KVM_GUESTDBG_BLOCKIRQ;
 	/* Execution breakpoints stay off for a step (it starts on one);
 	 * data watchpoints stay on, so a stepped write is still seen. */
 	for (int i = 0; i < 4; i++) {

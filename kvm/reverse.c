@@ -77,6 +77,8 @@ struct reverse {
 	size_t cur_snap;   /* in the past: the snapshot the state descends from */
 	size_t cursor;     /* in the past: the next input to replay */
 	bool scanning;
+	bool window_due;   /* the recording tick asked for an interrupt window */
+	uint64_t windows;  /* how many let an interrupt in */
 	uint64_t scan_end; /* while scanning: a tick at or past this ends the run */
 	bool diverged, log_ended;
 	bool io_abandoned; /* an IN exit left without data: KVM still owes it */
@@ -804,6 +806,11 @@ static bool on_tick(void *ctx)
 
 	if (r->scanning)
 		return position(r) >= r->scan_end;
+	if (r->recording && !r->in_past && r->has_irqchip) {
+		/* End the run: run_loop.c calls reverse_window. */
+		r->window_due = true;
+		return true;
+	}
 	if (r->recording && !r->in_past && r->h.nsnaps &&
 	    position(r) - r->h.snaps[present(r)].pos >= SNAP_MIN_INSNS) {
 		/* Inside KVM_RUN's loop the register cache is from before the
@@ -884,6 +891,43 @@ int reverse_resume(struct reverse *r, const struct target_resume *how,
 	if (!err && live)
 		err = run_loop_resume_live(r->kt, how, stop);
 	return err;
+}
+
+#define RFLAGS_IF (1ULL << 9)
+
+int reverse_window(struct reverse *r, struct target_stop *stop)
+{
+	struct kvm_target *kt = r->kt;
+
+	if (!r->window_due)
+		return 0;
+	r->window_due = false;
+	/* The snapshot a tick takes without interrupts. */
+	r->m->regs_valid = r->m->sregs_valid = false;
+	if (position(r) - r->h.snaps[present(r)].pos >= SNAP_MIN_INSNS) {
+		int err = take_snapshot(r);
+		if (err)
+			return err;
+	}
+	if (!(machine_regs(r->m)->rflags & RFLAGS_IF))
+		return 2; /* nothing can come in */
+	struct target_resume step = { .kind = TARGET_RESUME_STEP };
+	uint64_t before = position(r);
+	kt->hold_irqs = false;
+	int err = run_loop_resume_live(kt, &step, stop);
+	kt->hold_irqs = true;
+	if (err)
+		return err;
+	/* Whatever came in is an input: the state after it is recorded
+	 * whole, and replay restores it instead of running across. */
+	if (position(r) != before) {
+		r->barrier_next = true;
+		err = take_snapshot(r);
+		if (err)
+			return err;
+		r->windows++;
+	}
+	return stop->reason == TARGET_STOP_STEP ? 2 : 1;
 }
 
 int reverse_io(struct reverse *r, bool after, uint16_t port, bool out, uint8_t *data,
@@ -1016,6 +1060,8 @@ int reverse_start(struct reverse *r)
 	}
 	m->tick_hook = on_tick;
 	m->tick_ctx = r;
+	/* Interrupts come in only at the tick's windows (kvm/run_loop.c). */
+	r->kt->hold_irqs = r->has_irqchip;
 	err = machine_set_tick_interval(m, RECORD_TICK_NS);
 	return err == -ENOTSUP ? 0 : err;
 }
@@ -1032,6 +1078,7 @@ static int reverse_stop(struct reverse *r)
 		return err;
 	r->recording = false;
 	r->m->tick_hook = NULL;
+	r->kt->hold_irqs = false;
 	history_destroy(&r->h);
 	err = machine_set_tick_interval(r->m, MACHINE_FLUSH_INTERVAL_NS);
 	if (err == -ENOTSUP)
@@ -1053,10 +1100,11 @@ static void status(struct reverse *r, char *out, size_t outlen)
 	int n = snprintf(out, outlen,
 			 "recording: on\n"
 			 "instructions recorded: %llu (positions %llu to %llu)\n"
-			 "snapshots: %zu, inputs logged: %zu\n"
+			 "snapshots: %zu, inputs logged: %zu, interrupt windows: %llu\n"
 			 "history memory: %llu bytes (limit %llu; the base copy of RAM, %llu bytes, not counted)\n",
 			 (unsigned long long)(last - first), (unsigned long long)first,
 			 (unsigned long long)last, h->nsnaps, h->ninputs,
+			 (unsigned long long)r->windows,
 			 (unsigned long long)h->bytes, (unsigned long long)h->limit,
 			 (unsigned long long)r->m->ram_size);
 	if (n > 0 && (size_t)n < outlen && r->in_past)

@@ -55,6 +55,13 @@ void reverse_uncount_instruction(struct reverse *r);
 void reverse_note_host_change(struct reverse *r, uint64_t phys, uint64_t len);
 /* Whether gdb may change state now: -EROFS in the past. */
 int reverse_may_write(const struct reverse *r);
+/* After KVM_RUN ended on a signal: if it was the recording tick on a
+ * machine with interrupts, lets a pending one in (one step without
+ * KVM_GUESTDBG_BLOCKIRQ) and snapshots the result, which replay restores
+ * rather than reproduces. Returns 0 (not a window: the signal is the
+ * caller's), 2 (done: run on), 1 (the step stopped: *stop says why) or a
+ * negative errno. */
+int reverse_window(struct reverse *r, struct target_stop *stop);
 /* In the past: a single step must be one KVM step (the counter's unit). */
 bool reverse_replaying(const struct reverse *r);
 

@@ -206,6 +206,21 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 				return err;
 		}
 		err = machine_enter(m, false);
+		if (err == -EINTR && kt->rev) {
+			/* Recording on a machine with interrupts: a tick lets
+			 * pending ones in (kvm/reverse.c). */
+			int window = reverse_window(kt->rev, stop);
+			if (window < 0)
+				return window;
+			if (window == 1)
+				return devices_flush(dev);
+			if (window == 2) {
+				err = points_apply_debug(kt, stepping);
+				if (err)
+					return err;
+				continue;
+			}
+		}
 		if (err == -EINTR) {
 			stop->reason = TARGET_STOP_INTERRUPTED;
 			return 0;

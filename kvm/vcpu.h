@@ -39,6 +39,9 @@ struct reverse;
 struct kvm_target {
 	struct machine *m;
 	struct reverse *rev; /* reverse execution (kvm/reverse.c), or NULL */
+	/* Interrupts held back (KVM_GUESTDBG_BLOCKIRQ) whatever the run:
+	 * recording and replay let them in only at chosen points. */
+	bool hold_irqs;
 	struct sw_breakpoint *sw;
 	size_t nsw, sw_cap;
 	struct watchpoint *watch;
