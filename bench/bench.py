@@ -17,6 +17,7 @@ import argparse
 import binascii
 import os
 import re
+import select
 import shutil
 import socket
 import statistics
@@ -373,6 +374,42 @@ def measure_startup(kind, build, guest, qemu):
         return {"startup": elapsed}
     finally:
         stub.close()
+
+
+def measure_boot_serial(kind, build, qemu):
+    """Seconds from exec to the first byte the Multiboot kernel
+    (build/bench/mbboot.elf) writes to COM1, with no debugger: kvmstub
+    --no-gdb against qemu -kernel (BIOS, option ROM, then the kernel). The
+    byte says whether eax held the Multiboot magic at entry."""
+    image = os.path.join(build, "bench", "mbboot.elf")
+    if kind == "kvmstub":
+        argv = [os.path.join(build, "kvmstub"), "--no-gdb", image]
+    else:
+        argv = [qemu, "-enable-kvm", "-cpu", "host,-arch-capabilities", "-machine", "q35",
+                "-m", "128M", "-display", "none", "-monitor", "none", "-serial", "stdio",
+                "-no-reboot", "-kernel", image]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 300)
+        byte = os.read(proc.stdout.fileno(), 1) if ready else b""
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    if not byte:
+        raise BenchError("%s: no serial byte within 300 s" % kind)
+    if kind == "kvmstub" and byte != b"K":
+        raise BenchError("kvmstub's Multiboot entry wrote %r: eax held no magic" % byte)
+    if byte not in (b"K", b"?"):
+        raise BenchError("%s: the guest wrote %r" % (kind, byte))
+    out = {"boot_serial": elapsed}
+    if byte != b"K":
+        out["boot_no_magic"] = True
+    return out
 
 
 def expected_step_state(guest, steps):
@@ -813,6 +850,8 @@ def main():
     groups = [
         ("startup", ["startup"], lambda k, q: measure_startup(k, build, guest, q), QEMU64,
          n["startups"]),
+        ("boot", ["boot_serial"], lambda k, q: measure_boot_serial(k, build, q), QEMU64,
+         repeats),
         ("step", ["step", "g", "mem"], lambda k, q: measure_step_g_m(k, build, guest, q, n),
          QEMU64, repeats),
         ("breakpoint", ["hwbp"], lambda k, q: measure_breakpoint(k, build, guest, q, n, "1"),
@@ -874,6 +913,8 @@ def main():
         Measure("mem", "memory read 16 MiB with m", "MiB/s", 1 / 1048576, False, 8, ">=8x",
                 "loopback RTT per PacketSize/2"),
         Measure("startup", "start-up to first stop reply", "ms", ms, True, 10, ">=10x", ""),
+        Measure("boot_serial", "Multiboot kernel: exec to its first serial byte, no gdb",
+                "ms", ms, True, 10, ">=10x", ""),
         Measure("rss", "resident memory after the guest ran", "MiB", 1 / 1048576, True, 10,
                 ">=10x", ""),
         Measure("serial_out", "serial 64 KiB, one out per byte", "KiB/s", 1 / 1024, False, 2,
@@ -904,6 +945,9 @@ def main():
     if have_qemu and isinstance(per, list) and per and isinstance(kv_rep, list) and kv_rep:
         print("serial rep outsb against QEMU's one out per byte: %.1fx"
               % (statistics.median(kv_rep) / statistics.median(per)))
+    if results["qemu"].get("boot_no_magic"):
+        print("QEMU's Multiboot entry had no 0x2badb002 in eax on this host (the boot "
+              "guest wrote '?'); kvmstub's had it ('K').")
     print("floors (bench/floor, us, median): " + ", ".join(
         "%s %.2f" % (k, v) for k, v in sorted(floors.items())))
     print("repeats: %d (startup %d, 20,000-hit condition %d); QEMU: %s -cpu host,"

@@ -129,3 +129,38 @@ $(patsubst %,$(GB)/%.elf,$(GUEST_PC)): $(GB)/%.elf: $(GB)/obj64/start64.o $(GB)/
 .PRECIOUS: $(GB)/obj16/%.o $(GB)/debug/%.elf
 
 -include $(wildcard $(GB)/obj32/*.d $(GB)/obj64/*.d $(GB)/objhh/*.d)
+
+# --- boot-protocol kernels (Multiboot v1, Multiboot2, PVH) -------------------
+# Each prints the boot information it was given; see guests/README.md.
+
+GUEST_BOOT := $(GB)/mb1info.elf $(GB)/mb1aout.elf $(GB)/mb1aout.bin \
+	      $(GB)/mb2info64.elf $(GB)/pvhinfo64.elf
+guests: $(GUEST_BOOT)
+
+BOOT_C32 := $(GB)/obj32/mb1info.o $(GB)/obj32/bootprint.o
+BOOT_C64 := $(GB)/obj64/boot64.o $(GB)/obj64/bootprint.o
+$(BOOT_C32): GUEST_CFLAGS32 += -mgeneral-regs-only
+$(BOOT_C64): GUEST_CFLAGS64 += -mgeneral-regs-only
+
+$(GB)/obj32/mb1_start_aout.o: guests/mb1_start.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_ASFLAGS) -DMB_AOUT -c -o $@ $<
+
+$(GB)/mb1info.elf: $(GB)/obj32/mb1_start.o $(BOOT_C32) $(GB)/obj32/uart.o guests/bootkernel.ld
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/bootkernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/mb1aout.elf: $(GB)/obj32/mb1_start_aout.o $(BOOT_C32) $(GB)/obj32/uart.o guests/bootkernel.ld
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/bootkernel.ld -o $@ $(filter %.o,$^)
+
+# The same kernel as a flat file: only the a.out-kludge fields say where it goes.
+$(GB)/mb1aout.bin: $(GB)/mb1aout.elf
+	$(OBJCOPY) -O binary -j .text -j .rodata -j .data $< $@
+
+# e_entry is wrong_entry on purpose (guests/long_entry.S).
+$(GB)/mb2info64.elf: $(GB)/obj64/mb2_header.o $(GB)/obj64/long_entry.o $(BOOT_C64) \
+		$(GB)/obj64/uart.o guests/bootkernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/bootkernel.ld -e wrong_entry -o $@ $(filter %.o,$^)
+
+$(GB)/pvhinfo64.elf: $(GB)/obj64/pvh_note.o $(GB)/obj64/long_entry.o $(BOOT_C64) \
+		$(GB)/obj64/uart.o guests/bootkernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/bootkernel.ld -e wrong_entry -o $@ $(filter %.o,$^)

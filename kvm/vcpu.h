@@ -42,6 +42,10 @@ struct kvm_target {
 	/* Interrupts held back (KVM_GUESTDBG_BLOCKIRQ) whatever the run:
 	 * recording and replay let them in only at chosen points. */
 	bool hold_irqs;
+	/* gdb's layout for the whole run, from the image (kvm/boot_image.c);
+	 * when not fixed it follows the mode the machine was booted in. */
+	bool arch_fixed;
+	enum target_arch arch;
 	struct sw_breakpoint *sw;
 	size_t nsw, sw_cap;
 	struct watchpoint *watch;

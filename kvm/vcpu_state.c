@@ -41,6 +41,8 @@ int vcpu_translate(struct machine *m, uint64_t linear, uint64_t *phys, uint64_t 
 
 static enum target_arch kt_arch(void *t)
 {
+	if (kvm_target_of(t)->arch_fixed)
+		return kvm_target_of(t)->arch;
 	switch (kvm_target_of(t)->m->mode) {
 	case MACHINE_MODE_REAL:
 		return TARGET_ARCH_I8086;

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kvm/loader.h"
+#include "kvm/boot_image.h"
 #include "kvm/machine.h"
 #include "kvm/vcpu.h"
 #include "kvm/reverse.h"
@@ -26,25 +26,26 @@ static void say(const char *fmt, const char *arg)
 	fputc('\n', stderr);
 }
 
-/* Reads the whole image; refuses what could never fit in guest RAM. */
-static int read_image(const char *path, uint64_t ram_size, uint8_t **data, size_t *size,
+/* Reads a whole image or module file (`what` says which, for messages);
+ * refuses what could never fit in guest RAM. */
+static int read_file(const char *what, const char *path, uint64_t ram_size, uint8_t **data, size_t *size,
 		      char *err, size_t err_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 
 	if (fd < 0) {
-		snprintf(err, err_size, "cannot open image %s: %s", path, strerror(errno));
+		snprintf(err, err_size, "cannot open %s %s: %s", what, path, strerror(errno));
 		return -errno;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, err_size, "image %s is not a regular file", path);
+		snprintf(err, err_size, "%s %s is not a regular file", what, path);
 		close(fd);
 		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size > ram_size) {
-		snprintf(err, err_size, "image %s (%lld bytes) is larger than guest RAM (%llu bytes)",
-			 path, (long long)st.st_size, (unsigned long long)ram_size);
+		snprintf(err, err_size, "%s %s (%lld bytes) is larger than guest RAM (%llu bytes)",
+			 what, path, (long long)st.st_size, (unsigned long long)ram_size);
 		close(fd);
 		return -E2BIG;
 	}
@@ -59,7 +60,7 @@ static int read_image(const char *path, uint64_t ram_size, uint8_t **data, size_
 	while (done < *size) {
 		ssize_t n = read(fd, *data + done, *size - done);
 		if (n <= 0) {
-			snprintf(err, err_size, "cannot read image %s: %s", path,
+			snprintf(err, err_size, "cannot read %s %s: %s", what, path,
 				 n < 0 ? strerror(errno) : "file shrank");
 			close(fd);
 			free(*data);
@@ -71,20 +72,68 @@ static int read_image(const char *path, uint64_t ram_size, uint8_t **data, size_
 	return 0;
 }
 
-static enum machine_mode mode_for(const struct cli_options *o, enum image_kind kind)
+static const enum boot_protocol boot_protocol_of[] = {
+	[CLI_BOOT_AUTO] = BOOT_AUTO, [CLI_BOOT_ELF] = BOOT_ELF, [CLI_BOOT_FLAT] = BOOT_FLAT,
+	[CLI_BOOT_MULTIBOOT] = BOOT_MULTIBOOT, [CLI_BOOT_MULTIBOOT2] = BOOT_MULTIBOOT2,
+	[CLI_BOOT_PVH] = BOOT_PVH,
+};
+static const enum machine_mode machine_mode_of[] = {
+	[CLI_MODE_REAL] = MACHINE_MODE_REAL, [CLI_MODE_PROTECTED] = MACHINE_MODE_PROTECTED,
+	[CLI_MODE_LONG] = MACHINE_MODE_LONG,
+};
+static const enum target_arch target_arch_of[] = {
+	[CLI_ARCH_I8086] = TARGET_ARCH_I8086, [CLI_ARCH_I386] = TARGET_ARCH_I386,
+	[CLI_ARCH_X86_64] = TARGET_ARCH_X86_64,
+};
+
+/* Loads IMAGE and the modules, builds the boot information with `args` as
+ * the kernel's command line (--append at start-up; a restart may pass
+ * others) and sets the entry state. The modules' files are read here and
+ * released after: the guest has its own copy. Errors in m->error. */
+static int boot_from_options(struct machine *m, const struct cli_options *o,
+			     const uint8_t *image, size_t image_size, const char *args,
+			     struct boot_outcome *out)
 {
-	switch (o->mode) {
-	case CLI_MODE_REAL:
-		return MACHINE_MODE_REAL;
-	case CLI_MODE_PROTECTED:
-		return MACHINE_MODE_PROTECTED;
-	case CLI_MODE_LONG:
-		return MACHINE_MODE_LONG;
-	default:
-		return kind == IMAGE_ELF64 ? MACHINE_MODE_LONG
-		       : kind == IMAGE_ELF32 ? MACHINE_MODE_PROTECTED
-					     : MACHINE_MODE_REAL;
+	struct boot_module modules[CLI_MAX_MODULES];
+	char *names[CLI_MAX_MODULES] = { 0 };
+	uint8_t *data[CLI_MAX_MODULES] = { 0 };
+	int rc = 0;
+
+	for (unsigned i = 0; i < o->nmodules && !rc; i++) {
+		size_t size = 0;
+		names[i] = strndup(o->modules[i].file, o->modules[i].file_len);
+		if (!names[i]) {
+			snprintf(m->error, sizeof(m->error), "out of memory");
+			rc = -ENOMEM;
+			break;
+		}
+		rc = read_file("module", names[i], m->ram_size, &data[i], &size, m->error,
+				sizeof(m->error));
+		modules[i] = (struct boot_module){ .data = data[i], .size = size,
+						   .name = names[i], .args = o->modules[i].args };
 	}
+	if (!rc) {
+		struct boot_request req = {
+			.image = image, .image_size = image_size, .image_name = o->image,
+			.protocol = boot_protocol_of[o->boot],
+			.mode_set = o->mode != CLI_MODE_DEFAULT,
+			.mode = o->mode != CLI_MODE_DEFAULT ? machine_mode_of[o->mode]
+							    : MACHINE_MODE_REAL,
+			.arch_set = o->arch != CLI_ARCH_AUTO,
+			.arch = o->arch != CLI_ARCH_AUTO ? target_arch_of[o->arch]
+							 : TARGET_ARCH_I386,
+			.load_addr = o->load_addr,
+			.entry_set = o->entry_set, .entry = o->entry,
+			.args = args,
+			.modules = modules, .nmodules = o->nmodules,
+		};
+		rc = boot_image(m, &req, out);
+	}
+	for (unsigned i = 0; i < o->nmodules; i++) {
+		free(names[i]);
+		free(data[i]);
+	}
+	return rc;
 }
 
 static int apply_initial_registers(struct target target, const struct cli_options *o)
@@ -110,7 +159,6 @@ int main(int argc, char **argv)
 	char err[256];
 	uint8_t *image = NULL;
 	size_t image_size = 0;
-	struct image_info info;
 	struct run_outcome outcome = { .status = 0 };
 	sigset_t run_mask;
 
@@ -131,7 +179,7 @@ int main(int argc, char **argv)
 		printf("kvmstub %s\n", KVMSTUB_VERSION);
 		return 0;
 	}
-	if (read_image(opts.image, opts.mem_size, &image, &image_size, err, sizeof(err))) {
+	if (read_file("image", opts.image, opts.mem_size, &image, &image_size, err, sizeof(err))) {
 		say("%s", err);
 		return EXIT_BAD_IMAGE;
 	}
@@ -155,26 +203,14 @@ int main(int argc, char **argv)
 		free(image);
 		return EXIT_HOST_FAILURE;
 	}
-	if (image_load(image, image_size, machine.ram, machine.ram_size,
-		       opts.load_set ? opts.load_addr : 0x1000, &info, err, sizeof(err))) {
-		say("%s", err);
-		machine_destroy(&machine);
+	struct boot_outcome booted;
+	int rc = boot_from_options(&machine, &opts, image, image_size, opts.append, &booted);
+	if (rc) {
 		free(image);
-		return EXIT_BAD_IMAGE;
-	}
-	free(image);
-
-	uint64_t occupied[IMAGE_MAX_SEGMENTS][2];
-	for (unsigned i = 0; i < info.nsegments; i++) {
-		occupied[i][0] = info.segments[i].paddr;
-		occupied[i][1] = info.segments[i].paddr + info.segments[i].memsz;
-	}
-	uint64_t entry = opts.entry_set ? opts.entry : info.entry;
-	if (machine_boot(&machine, mode_for(&opts, info.kind), entry,
-			 (const uint64_t(*)[2])occupied, info.nsegments)) {
 		say("%s", machine.error);
 		machine_destroy(&machine);
-		return EXIT_BAD_IMAGE;
+		return rc == -EINVAL || rc == -E2BIG || rc == -ENOENT || rc == -EIO
+		       ? EXIT_BAD_IMAGE : EXIT_HOST_FAILURE;
 	}
 
 	struct host_caps caps = { 0 };
@@ -186,8 +222,10 @@ int main(int argc, char **argv)
 					    : "memory slots (debug-register data watchpoints do not fire here)");
 	}
 	kvm_target_init(&kt, &machine, &caps);
+	kt.arch_fixed = true;
+	kt.arch = booted.arch;
 	struct target target = kvm_target_as_target(&kt);
-	int rc = apply_initial_registers(target, &opts);
+	rc = apply_initial_registers(target, &opts);
 	if (!rc) {
 		/* Test only: replay perturbs what it replays, to show that a
 		 * divergence is caught and reported. */
@@ -205,6 +243,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		say("%s", machine.error[0] ? machine.error : strerror(-rc));
 		machine_destroy(&machine);
+		free(image);
 		return EXIT_HOST_FAILURE;
 	}
 
@@ -232,5 +271,6 @@ int main(int argc, char **argv)
 	reverse_detach(&kt);
 	kvm_target_destroy(&kt);
 	machine_destroy(&machine);
+	free(image); /* kept until here: a restart boots it again */
 	return outcome.status;
 }
