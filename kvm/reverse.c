@@ -31,6 +31,7 @@
 #define SNAP_MIN_INSNS 2048
 #define RECORD_TICK_NS 1000000L
 #define SCAN_TICK_NS 500000L
+#define SCAN_SEGMENTS 16 /* segments one reverse-continue run covers at most */
 #define MAX_MSRS 128
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_FEATURE_CONTROL 0x3a
@@ -493,7 +494,13 @@ static int leave_past(struct reverse *r)
  * at the oldest state left, which is exact (it was recorded). */
 static int cut_at_divergence(struct reverse *r, struct target_stop *stop)
 {
-	size_t keep = r->cur_snap + 1 < r->h.nsnaps ? r->cur_snap + 1 : present(r);
+	long at = history_find(&r->h, position(r));
+	size_t keep = at < 0 ? 0 : (size_t)at + 1;
+
+	if (keep < r->cur_snap + 1)
+		keep = r->cur_snap + 1;
+	if (keep > present(r))
+		keep = present(r);
 
 	r->diverged = false;
 	memset(stop, 0, sizeof(*stop));
@@ -698,7 +705,13 @@ static int reverse_continue(struct reverse *r, struct target_stop *stop)
 		return 0;
 	}
 	long k = history_find(&r->h, end - 1);
-	for (; k >= 0; k--) {
+	while (k >= 0) {
+		/* Several segments in one run, as long as none of the
+		 * snapshots it crosses follows a host change. */
+		long first = k;
+		while (first > 0 && k - first < SCAN_SEGMENTS - 1 && !r->h.snaps[first].barrier)
+			first--;
+		k = first;
 		int err = scan_segment(r, (size_t)k, end, &hit, &interrupted);
 		if (err)
 			return err;
@@ -714,6 +727,7 @@ static int reverse_continue(struct reverse *r, struct target_stop *stop)
 			return 0;
 		}
 		end = r->h.snaps[k].pos;
+		k--;
 	}
 	int err = restore(r, 0);
 	if (err)

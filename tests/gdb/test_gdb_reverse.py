@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 
 import testlib
-from gdblib import preamble, run_script, symbols_for
+from gdblib import preamble, run_script, symbols_for, tolerant
 from testlib import Stub, guest
 
 IMAGE = "revdemo64.elf"
@@ -140,6 +140,21 @@ def test_reverse_continue_stops_at_hardware_and_conditional_breakpoints():
         "delete", "continue"])
     r.expect("Hardware assisted breakpoint 2 at", "$1 = 3105",
              "Breakpoint 3, mix (v=97, i=98)", "$2 = 97", "exited with code")
+
+
+def test_a_gdb_write_while_recording_is_replayed_and_writes_are_refused_in_the_past():
+    r = record_session([
+        "break mix", "continue", "continue",
+        "set var input[2] = 100", "continue", "p i",
+        "reverse-continue", "reverse-continue", "p/d input[2]"]
+        + tolerant("set var input[2] = 1") + [
+        "continue", "continue", "p i", "p/d input[2]",
+        "delete", "continue"])
+    values = r.values()
+    # The third call saw the write; before it the guest's own byte is
+    # there; replay applies the write again; a write in the past is refused.
+    assert values == ["100", "99", "100", "100"], r.describe()
+    r.expect("Cannot access memory", "exited with code")
 
 
 def test_reverse_watch_shows_the_state_before_the_write():
