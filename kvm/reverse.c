@@ -71,6 +71,10 @@ struct reverse {
 	struct reverse_config config;
 	int stats_fd;
 	off_t insn_off; /* -1: the host has no instruction counter */
+	/* No counter (or asked to do without): every instruction is a single
+	 * step and the position counts them; slow, but any host can. */
+	bool by_steps;
+	uint64_t steps;
 	uint64_t offset; /* position = counter - offset */
 	bool recording, in_past;
 	struct history h;
@@ -128,6 +132,8 @@ static uint64_t counter(const struct reverse *r)
 {
 	uint64_t v = 0;
 
+	if (r->by_steps)
+		return r->steps;
 	if (pread(r->stats_fd, &v, sizeof(v), r->insn_off) != (ssize_t)sizeof(v))
 		return 0;
 	return v;
@@ -628,12 +634,34 @@ static int go_to(struct reverse *r, uint64_t pos)
 	return 0;
 }
 
+/* Runs the guest until a breakpoint, watchpoint or other stop, or (while
+ * scanning) past scan_end: KVM_RUN with the counter; one step at a time
+ * without it. */
+static int run_free(struct reverse *r, struct target_stop *stop)
+{
+	struct target_resume cont = { .kind = TARGET_RESUME_CONTINUE };
+
+	if (!r->by_steps)
+		return run_loop_resume_live(r->kt, &cont, stop);
+	for (bool first = true;; first = false) {
+		if (!first && bp_at_pc(r->kt, stop))
+			return 0;
+		if (r->scanning && position(r) >= r->scan_end) {
+			memset(stop, 0, sizeof(*stop));
+			stop->reason = TARGET_STOP_INTERRUPTED;
+			return 0;
+		}
+		int err = replay_step(r, stop);
+		if (err || stop->reason != TARGET_STOP_STEP)
+			return err;
+	}
+}
+
 /* Runs segment k freely from its snapshot, with every breakpoint and
  * watchpoint in place, up to position end: the last hit before end. */
 static int scan_segment(struct reverse *r, size_t k, uint64_t end, struct hit *last,
 			struct target_stop *interrupted)
 {
-	struct target_resume cont = { .kind = TARGET_RESUME_CONTINUE };
 	struct target_stop st;
 	int err = restore(r, k);
 
@@ -650,7 +678,7 @@ static int scan_segment(struct reverse *r, size_t k, uint64_t end, struct hit *l
 	r->scan_end = end;
 	r->log_ended = false;
 	for (;;) {
-		err = run_loop_resume_live(r->kt, &cont, &st);
+		err = run_free(r, &st);
 		if (err == -ECANCELED && !r->diverged) {
 			err = 0;
 			break;
@@ -751,8 +779,6 @@ static int forward_step(struct reverse *r, struct target_stop *stop)
  * present; *live is set when the present was reached without a hit. */
 static int forward_continue(struct reverse *r, struct target_stop *stop, bool *live)
 {
-	struct target_resume cont = { .kind = TARGET_RESUME_CONTINUE };
-
 	*live = false;
 	for (;;) {
 		size_t next = r->cur_snap + 1;
@@ -760,7 +786,7 @@ static int forward_continue(struct reverse *r, struct target_stop *stop, bool *l
 		r->scanning = true;
 		r->scan_end = bound;
 		r->log_ended = false;
-		int err = run_loop_resume_live(r->kt, &cont, stop);
+		int err = run_free(r, stop);
 		r->scanning = false;
 		if (err == -ECANCELED && !r->diverged)
 			err = 0;
@@ -818,6 +844,8 @@ static bool on_tick(void *ctx)
 {
 	struct reverse *r = ctx;
 
+	if (r->by_steps)
+		return false; /* steps take the snapshots (reverse_stepped) */
 	if (r->scanning)
 		return position(r) >= r->scan_end;
 	if (r->recording && !r->in_past && r->has_irqchip) {
@@ -869,7 +897,10 @@ int reverse_resume(struct reverse *r, const struct target_resume *how,
 				return err;
 			}
 		}
-		return 0; /* the caller runs the guest; ticks record it */
+		if (!r->by_steps || how->kind != TARGET_RESUME_CONTINUE)
+			return 0; /* the caller runs the guest; ticks record it */
+		*handled = true;
+		return run_free(r, stop); /* one counted step at a time */
 	}
 	*handled = true;
 	if (reverse)
@@ -995,8 +1026,28 @@ int reverse_io(struct reverse *r, bool after, uint16_t port, bool out, uint8_t *
 
 void reverse_uncount_instruction(struct reverse *r)
 {
-	if (r->recording)
+	if (r->recording && !r->by_steps)
 		r->offset++;
+}
+
+void reverse_stepped(struct reverse *r, const struct target_stop *stop)
+{
+	if (!r->recording || !r->by_steps ||
+	    (stop->reason != TARGET_STOP_STEP && !is_watch(stop->reason)))
+		return;
+	r->steps++;
+	if (!r->in_past && position(r) - r->h.snaps[present(r)].pos >= SNAP_MIN_INSNS) {
+		int err = take_snapshot(r);
+		if (err && !r->tick_error)
+			r->tick_error = err;
+	}
+}
+
+void reverse_split_step(struct reverse *r)
+{
+	/* Counting steps, replay splits the same way: nothing to record. */
+	if (!r->by_steps)
+		reverse_note_host_change(r, 0, 0);
 }
 
 void reverse_note_host_change(struct reverse *r, uint64_t phys, uint64_t len)
@@ -1020,7 +1071,7 @@ int reverse_may_write(const struct reverse *r)
 
 bool reverse_replaying(const struct reverse *r)
 {
-	return r->in_past;
+	return r->in_past && !r->by_steps;
 }
 
 /* ---- turning it on and off ---- */
@@ -1045,9 +1096,11 @@ int reverse_start(struct reverse *r)
 		struct kvm_pit_state2 pit;
 		r->has_pit = ioctl(m->vm_fd, KVM_GET_PIT2, &pit) == 0;
 	}
-	if (r->insn_off < 0) {
+	r->by_steps = r->insn_off < 0 || r->config.by_steps;
+	if (r->by_steps && r->has_irqchip) {
 		snprintf(m->error, sizeof(m->error),
-			 "this host's KVM has no exact instruction counter (the insn_emulation statistic), which recording needs");
+			 "this host's KVM has no exact instruction counter (the insn_emulation statistic): "
+			 "recording by single steps does not take interrupts yet; use --machine bare");
 		return -ENOTSUP;
 	}
 	err = machine_set_dirty_logging(m, true);
@@ -1063,6 +1116,7 @@ int reverse_start(struct reverse *r)
 	err = history_init(&r->h, m->ram_size, r->config.limit, read_page_unshadowed, r);
 	if (err)
 		return err;
+	r->steps = 0;
 	r->offset = counter(r);
 	r->recording = true;
 	r->in_past = false;
@@ -1112,10 +1166,11 @@ static void status(struct reverse *r, char *out, size_t outlen)
 	uint64_t first = h->snaps[0].pos;
 	uint64_t last = r->in_past ? h->snaps[present(r)].pos : position(r);
 	int n = snprintf(out, outlen,
-			 "recording: on\n"
+			 "recording: on (%s)\n"
 			 "instructions recorded: %llu (positions %llu to %llu)\n"
 			 "snapshots: %zu, inputs logged: %zu, interrupt windows: %llu\n"
 			 "history memory: %llu bytes (limit %llu; the base copy of RAM, %llu bytes, not counted)\n",
+			 r->by_steps ? "every instruction single-stepped" : "KVM's instruction counter",
 			 (unsigned long long)(last - first), (unsigned long long)first,
 			 (unsigned long long)last, h->nsnaps, h->ninputs,
 			 (unsigned long long)r->windows,

@@ -22,6 +22,7 @@
 struct reverse_config {
 	uint64_t limit;      /* bytes of history (base RAM copy not counted) */
 	bool perturb_replay; /* test only: replay changes a register, to be caught */
+	bool by_steps;       /* single-step everything even where the counter exists */
 };
 
 /* Attaches reverse execution to kt (kt->rev). Recording starts with
@@ -50,6 +51,11 @@ int reverse_io(struct reverse *r, bool after, uint16_t port, bool out, uint8_t *
 /* A `hlt` breakpoint exit: the counter counted the hlt, which the stop
  * takes back. */
 void reverse_uncount_instruction(struct reverse *r);
+/* A single step ran (stop says how it ended): counted when recording
+ * without the counter. */
+void reverse_stepped(struct reverse *r, const struct target_stop *stop);
+/* A step split a `rep` instruction to run one iteration. */
+void reverse_split_step(struct reverse *r);
 /* The host changed guest state (a gdb write, a step split into one
  * iteration): recorded as a snapshot before the guest runs again. */
 void reverse_note_host_change(struct reverse *r, uint64_t phys, uint64_t len);

@@ -412,12 +412,14 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 			regs->rip = (left && !ended_early) ? start_rip : start_rip + length;
 		machine_regs_changed(m);
 		if (kt->rev)
-			reverse_note_host_change(kt->rev, 0, 0);
+			reverse_split_step(kt->rev);
 	} else if (count > 1) {
 		regs = machine_regs(m);
 		regs->rcx = (regs->rcx & ~mask) | count; /* the step did not run */
 		machine_regs_changed(m);
 	}
+	if (kt->rev)
+		reverse_stepped(kt->rev, stop);
 	return 0;
 }
 

@@ -230,9 +230,13 @@ int main(int argc, char **argv)
 		/* Test only: replay perturbs what it replays, to show that a
 		 * divergence is caught and reported. */
 		const char *perturb = getenv("KVMSTUB_TEST_PERTURB_REPLAY");
+		/* Test and bench only: record by single steps, as on a host
+		 * without KVM's instruction counter. */
+		const char *by_steps = getenv("KVMSTUB_TEST_RECORD_BY_STEPS");
 		struct reverse_config record = {
 			.limit = opts.record_limit,
 			.perturb_replay = perturb && *perturb == '1',
+			.by_steps = by_steps && *by_steps == '1',
 		};
 		rc = reverse_attach(&kt, &record);
 		if (!rc && opts.record)

@@ -95,13 +95,17 @@ def test_reverse_stepi_over_in_and_rep_outsb_replays_without_writing_output_agai
         "    seen_in = seen_in or ('kernel_main' in here and '(%dx),%al' in here)",
         # The counter counts a rep string instruction twice (its
         # iterations, then its end), so going back over it shows it
-        # first with the count spent, then as it started.
-        "    if pc == %d and int(gdb.parse_and_eval('$rcx')) != 0:" % rep,
+        # first with the count spent, then as it started (recording by
+        # steps: once per iteration).
+        "    if pc == %d and int(gdb.parse_and_eval('$rcx')) == 4:" % rep,
         "        break",
         "print('AT_REP=%d SEEN_IN=%d' % (pc == " + str(rep) + ", seen_in))",
         "end",
         "p $rcx",
-        "stepi", "stepi",
+        "python",
+        "while int(gdb.parse_and_eval('$pc')) == %d:" % rep,
+        "    gdb.execute('stepi', to_string=True)",
+        "end",
         "p $rcx",
         "continue"])
     r.expect("AT_REP=1 SEEN_IN=1", "$1 = 4", "$2 = 0",
@@ -155,6 +159,22 @@ def test_a_gdb_write_while_recording_is_replayed_and_writes_are_refused_in_the_p
     # there; replay applies the write again; a write in the past is refused.
     assert values == ["100", "99", "100", "100"], r.describe()
     r.expect("Cannot access memory", "exited with code")
+
+
+def test_recording_by_single_steps_where_there_is_no_counter_goes_back_the_same():
+    # What a host without KVM's instruction counter gets (forced here).
+    ref_out, ref_status = reference_run()
+    r = record_session([
+        "monitor record status",
+        "break mix", "continue", "continue", "continue", "continue",
+        "p v", "reverse-continue", "p v",
+        "reverse-finish", "p i", "delete",
+        "watch total", "reverse-continue", "p total",
+        "delete", "continue"], env={"KVMSTUB_TEST_RECORD_BY_STEPS": "1"})
+    r.expect("recording: on (every instruction single-stepped)", "Old value = ",
+             "New value = ")
+    assert r.values()[:4] == ["96354", "3105", "2", "97"], r.describe()
+    assert r.stub_out == ref_out and r.status == ref_status, r.describe()
 
 
 def test_reverse_watch_shows_the_state_before_the_write():
