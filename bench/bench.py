@@ -875,7 +875,8 @@ def main():
              QEMU32, repeats),
             ("gdb", ["gdb_cond_asm"], lambda k, q: measure_gdb_cond_asm(k, build, guest, q, n),
              QEMU64, slow_repeats),
-            ("reverse", ["rev_record_slowdown", "rev_stepi", "rev_continue", "rev_memory"],
+            ("reverse", ["rev_record_slowdown", "rev_stepi", "rev_continue", "rev_memory",
+                         "rev_record_steps_slowdown"],
              lambda k, q: reverse.measure_reverse(k, build, free_port()), QEMU64, 1),
         ]
     for name, keys, fn, qemu, reps in groups:
@@ -930,6 +931,8 @@ def main():
                 True, 20, "(>=20x)", ""),
         Measure("rev_record_slowdown", "recording: run time with / without --record", "x", 1,
                 True, None, "<=10x", "insn_emulation counter (PVM)", limit=10),
+        Measure("rev_record_steps_slowdown", "recording by single steps (hosts without the counter)",
+                "x", 1, True, None, "<=10x", "KVM single step per instruction", limit=10),
         Measure("rev_stepi", "reverse-stepi, ~10M instructions of history", "ms", ms, True,
                 None, "<=100 ms", "", limit=100),
         Measure("rev_continue", "reverse-continue to a breakpoint 1M instructions back", "s",

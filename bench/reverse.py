@@ -1,6 +1,7 @@
 """bench/reverse.py — the reverse-execution rows of bench/bench.py, kvmstub
 only (QEMU's gdbstub has no reverse execution under KVM): how much slower
-the guest runs while recording, `reverse-stepi` latency with ~10 million
+the guest runs while recording (with KVM's instruction counter, and by
+single-stepping every instruction as hosts without it must), `reverse-stepi` latency with ~10 million
 instructions of history, `reverse-continue` to a breakpoint ~1 million
 instructions back, and the memory the history holds for that window.
 
@@ -22,11 +23,12 @@ class ReverseBenchError(Exception):
     pass
 
 
-def _session(build, port, script, record, timeout=600):
+def _session(build, port, script, record, timeout=600, env=None):
     stub = subprocess.Popen(
         [os.path.join(build, "kvmstub"), "--gdb", str(port)] + (["--record"] if record else [])
         + ["--record-limit", "4G", os.path.join(build, "guests", "revdemo64.elf")],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=dict(os.environ, **(env or {})))
     try:
         # Wait for the listening line.
         line = b""
@@ -99,4 +101,14 @@ def measure_reverse(kind, build, port):
     }
     if not hit:
         raise ReverseBenchError("reverse-continue did not stop at at_marker")
+    # The portable fallback (hosts without the counter): every instruction
+    # single-stepped, on a 1M-instruction run.
+    short = ("set var iterations = %d\nbreak string_out\n"
+             "python import time; t0 = time.monotonic()\ncontinue\n"
+             "python print('BENCH_RUN %%.6f' %% (time.monotonic() - t0))\nkill\n"
+             % (BACK // ROUND_INSNS))
+    base = _session(build, port, short, record=False)
+    stepped = _session(build, port, short, record=True,
+                       env={"KVMSTUB_TEST_RECORD_BY_STEPS": "1"})
+    out["rev_record_steps_slowdown"] = _value(stepped, "RUN") / _value(base, "RUN")
     return out
