@@ -40,6 +40,8 @@ SCENARIO_SERIAL_PER_OUT = 3
 SCENARIO_SERIAL_REP_OUTSB = 4
 SCENARIO_NEXT = 5
 SCENARIO_COND = 6
+SCENARIO_STORES = 7
+STORE_COUNT = 20000
 
 
 class BenchError(Exception):
@@ -559,6 +561,33 @@ def measure_serial(kind, build, guest, qemu, n, scenario):
         stub.close()
 
 
+def measure_stores(kind, build, guest, qemu, with_breakpoint):
+    """The store loop (STORE_COUNT stores to store_data) run by one
+    continue, with or without a software breakpoint (never hit) on its
+    page: seconds per store. kvmstub only: QEMU's software breakpoints die
+    on this host."""
+    stub = Stub(kind, build, guest, qemu)
+    key = "store_bp" if with_breakpoint else "store_plain"
+    try:
+        stub.boot(guest, SCENARIO_STORES)
+        c = stub.client
+        expect_ok(c.cmd("Z1,%x,1" % guest.sym["store_done"]), "Z1")
+        if with_breakpoint:
+            expect_ok(c.cmd("Z0,%x,1" % guest.sym["store_bp_site"]), "Z0")
+        t0 = time.perf_counter()
+        c.send("vCont;c")
+        c.recv()
+        elapsed = time.perf_counter() - t0
+        if stub.regs()["eip"] != guest.sym["store_done"]:
+            raise BenchError("the store loop did not reach store_done")
+        last = c.cmd("m%x,4" % guest.sym["store_data"])
+        if last != b"01000000":
+            raise BenchError("store_data is %r after the loop, not 1" % last)
+        return {key: elapsed / STORE_COUNT}
+    finally:
+        stub.close()
+
+
 # --------------------------------------------------- the gdb-level measures
 
 GDB_PROLOGUE = """set pagination off
@@ -864,6 +893,10 @@ def main():
         ("serial", ["serial_rep"],
          lambda k, q: measure_serial(k, build, guest, q, n, SCENARIO_SERIAL_REP_OUTSB),
          QEMU64, repeats),
+        ("stores", ["store_plain"],
+         lambda k, q: measure_stores(k, build, guest, q, False), QEMU64, repeats),
+        ("stores", ["store_bp"],
+         lambda k, q: measure_stores(k, build, guest, q, True), QEMU64, repeats),
     ]
     if have_gdb:
         groups += [
@@ -887,6 +920,8 @@ def main():
               flush=True)
         for _ in range(reps):
             for kind in kinds:
+                if kind == "qemu" and name == "stores":
+                    continue
                 if any(isinstance(results[kind].get(k), str) for k in keys):
                     continue
                 try:
@@ -922,6 +957,10 @@ def main():
                 ">=2x", "I/O exit {kvm_io_exit:.1f} us/byte"),
         Measure("serial_rep", "serial 64 KiB, rep outsb", "KiB/s", 1 / 1024, False, 20,
                 ">=20x", ""),
+        Measure("store_plain", "store, no breakpoint on its page", "us", us, True, None,
+                "", ""),
+        Measure("store_bp", "store beside a sw breakpoint (same page)", "us", us, True,
+                None, "", "I/O exit {kvm_io_exit:.1f} us"),
         Measure("gdb_stepi", "gdb stepi %d" % n["stepi"], "s", s, True, 3, ">=3x", ""),
         Measure("gdb_cond_asm", "gdb hbreak *bp_site if $ebx == %d, continue" % n["cond_hits"],
                 "s", s, True, 20, ">=20x", ""),
@@ -951,6 +990,16 @@ def main():
     if results["qemu"].get("boot_no_magic"):
         print("QEMU's Multiboot entry had no 0x2badb002 in eax on this host (the boot "
               "guest wrote '?'); kvmstub's had it ('K').")
+    plain = results["kvmstub"].get("store_plain")
+    beside = results["kvmstub"].get("store_bp")
+    if (isinstance(plain, list) and plain and isinstance(beside, list) and beside and
+            floors.get("kvm_io_exit") == floors.get("kvm_io_exit")):
+        extra = statistics.median(beside) - statistics.median(plain)
+        print("store beside a breakpoint: +%.1f us per store = %.2fx one I/O exit "
+              "(%.1f us; target <= 2x); the store loop's continue is %.0fx slower "
+              "with the breakpoint on its page"
+              % (extra * 1e6, extra * 1e6 / floors["kvm_io_exit"], floors["kvm_io_exit"],
+                 statistics.median(beside) / statistics.median(plain)))
     print("floors (bench/floor, us, median): " + ", ".join(
         "%s %.2f" % (k, v) for k, v in sorted(floors.items())))
     print("repeats: %d (startup %d, 20,000-hit condition %d); QEMU: %s -cpu host,"

@@ -12,6 +12,7 @@ void step_region(void);
 void bp_region(void);
 void serial_per_out(void);
 void serial_rep_outsb(void);
+void store_region(void);
 
 /* What the harness writes before it continues from bench_ready. */
 enum bench_scenario {
@@ -22,6 +23,7 @@ enum bench_scenario {
 	SCENARIO_SERIAL_REP_OUTSB = 4,
 	SCENARIO_NEXT = 5,
 	SCENARIO_COND = 6,
+	SCENARIO_STORES = 7,
 };
 
 volatile unsigned bench_scenario = SCENARIO_IDLE;
@@ -73,6 +75,9 @@ void bench_main(void)
 		break;
 	case SCENARIO_COND:
 		cond_region();
+		break;
+	case SCENARIO_STORES:
+		store_region();
 		break;
 	default:
 		break;

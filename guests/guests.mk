@@ -14,7 +14,7 @@ NM ?= nm
 
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
 	      triplefault realcs stepper selfcopy echo printspin
-GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf revdemo64
+GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf gdtboot revdemo64
 GUEST_PC := pcprobe vgahello kbdecho tables
 
 GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \
@@ -104,6 +104,10 @@ $(GB)/hello32.elf: $(GB)/obj32/start32.o $(GB)/obj32/hello.o $(GB)/obj32/uart.o 
 	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/cdemo32.elf: $(GB)/obj32/start32.o $(GB)/obj32/cdemo.o $(GB)/obj32/uart.o guests/kernel.ld
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+# Protected mode to long mode by itself, GDT/IDT/TSS on its first page.
+$(GB)/gdtboot.elf: $(GB)/obj32/gdtboot.o guests/kernel.ld
 	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/hello64.elf: $(GB)/obj64/start64.o $(GB)/obj64/hello.o $(GB)/obj64/uart.o guests/kernel.ld

@@ -264,6 +264,8 @@ int machine_create(struct machine *m, const struct machine_config *config)
 			    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
 			   (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
 	m->has_readonly_mem = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+	int debug_flags = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+	m->has_blockirq = debug_flags > 0 && (debug_flags & KVM_GUESTDBG_BLOCKIRQ);
 	int slots = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	m->max_slots = slots > 0 ? (unsigned)slots : 32;
 	if (m->max_slots > MACHINE_MAX_SLOTS)
@@ -475,6 +477,7 @@ int machine_enter(struct machine *m, bool immediate)
 	sync_com1_coalescing(m);
 	m->run->immediate_exit = immediate;
 	int rc, run_errno, spurious = 0;
+	bool ticked = false;
 	for (;;) {
 		rc = ioctl(m->vcpu_fd, KVM_RUN, 0);
 		run_errno = errno;
@@ -491,12 +494,14 @@ int machine_enter(struct machine *m, bool immediate)
 			if (err)
 				return err;
 			if (m->tick_hook && m->tick_hook(m->tick_ctx))
-				break;
-			continue;
+				break; /* -EINTR: kvm/reverse.c wants the run ended */
+			if (!m->report_ticks)
+				continue;
+			ticked = true;
 		}
 		/* After a full state restore the first KVM_RUN can return EINTR
 		 * with no signal at all (measured on PVM): run again. */
-		if (rc < 0 && run_errno == EINTR && !immediate && !signal_waiting() &&
+		if (!ticked && rc < 0 && run_errno == EINTR && !immediate && !signal_waiting() &&
 		    spurious++ < 4)
 			continue;
 		break;
@@ -510,6 +515,8 @@ int machine_enter(struct machine *m, bool immediate)
 	} else {
 		m->regs_valid = m->sregs_valid = false;
 	}
+	if (ticked)
+		return -ETIME;
 	if (rc < 0) {
 		if (run_errno == EINTR || run_errno == EAGAIN)
 			return -EINTR;
@@ -702,6 +709,10 @@ int machine_apply_layout(struct machine *m)
 			end++;
 		if (access == PAGE_WRITE_TRAP && !m->has_readonly_mem)
 			access = PAGE_ACCESS_TRAP; /* trap reads too rather than miss writes */
+		/* Lifted traps keep their own slots, plain RAM now, so their
+		 * neighbours' slots (and what KVM has mapped in them) stay. */
+		if (m->traps_lifted)
+			access = PAGE_RW;
 		if (access != PAGE_ACCESS_TRAP) {
 			if (nwant == m->max_slots)
 				return machine_fail(m, ENOSPC,
@@ -749,10 +760,22 @@ int machine_apply_layout(struct machine *m)
 			return err;
 		m->slots[m->nslots++] = want[i];
 	}
+	m->ntrapped = 0;
 	for (page = 0; page < m->npages; page++) {
-		m->page_now[page] = effective_access(m, page);
+		m->page_now[page] = m->traps_lifted ? PAGE_RW : effective_access(m, page);
 		m->page_release[page] = 0;
+		m->ntrapped += m->page_now[page] != PAGE_RW;
 	}
 	m->layout_dirty = false;
 	return 0;
+}
+
+int machine_lift_traps(struct machine *m, bool lifted)
+{
+	if (m->traps_lifted == lifted)
+		return 0;
+	m->traps_lifted = lifted;
+	m->changes_overflowed = true; /* every trapped page changes */
+	m->layout_dirty = true;
+	return machine_apply_layout(m);
 }

@@ -62,6 +62,7 @@ struct machine {
 	enum machine_mode mode;
 	bool has_sync_regs;
 	bool has_readonly_mem;
+	bool has_blockirq; /* KVM_GUESTDBG_BLOCKIRQ: a step takes no interrupt */
 	unsigned max_slots;
 
 	/* Register cache: valid until the next KVM_RUN; dirty ones are
@@ -85,6 +86,10 @@ struct machine {
 	uint64_t changed_pages[MACHINE_MAX_CHANGED_PAGES];
 	unsigned nslots;
 	struct machine_slot slots[MACHINE_MAX_SLOTS];
+	/* Every page is plain RAM for now, whatever is wanted: the run loop
+	 * lets one instruction the trapped pages stall run this way. */
+	bool traps_lifted;
+	unsigned ntrapped; /* pages that are not plain RAM in the slots now */
 
 	/* Output ports whose OUTs KVM queues in a ring instead of exiting
 	 * (coalesced PIO): half the cost of a byte. A periodic timer signal
@@ -94,6 +99,9 @@ struct machine {
 	bool com1_coalesced; /* 0x3f8 is in the ring now */
 	bool has_flush_timer;
 	timer_t flush_timer;
+	/* machine_enter returns -ETIME when the flush tick ended a run, so
+	 * the caller can look at the guest's progress every tick. */
+	bool report_ticks;
 
 	struct devices devices;
 
@@ -146,8 +154,9 @@ int machine_set_debug(struct machine *m, uint32_t control,
 int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
 
 /* Enters the guest once. Returns 0 with m->run->exit_reason set, -EINTR
- * if a signal (or `immediate`) ended the run first, another negative errno
- * if KVM_RUN failed. Applies a changed slot layout first. */
+ * if a signal (or `immediate`) ended the run first, -ETIME if the flush
+ * tick did and m->report_ticks is set, another negative errno if KVM_RUN
+ * failed. Applies a changed slot layout first. */
 int machine_enter(struct machine *m, bool immediate);
 
 /* Hands queued (coalesced) output to the devices; returns 0 or -EPIPE. */
@@ -160,6 +169,9 @@ void machine_set_page_want(struct machine *m, uint64_t page, enum page_access ac
 void machine_release_page(struct machine *m, uint64_t page);
 /* Applies a changed layout now. */
 int machine_apply_layout(struct machine *m);
+/* Makes every page plain RAM (lifted) or what it is wanted to be again,
+ * now. */
+int machine_lift_traps(struct machine *m, bool lifted);
 
 /* Reverse execution: turns KVM's dirty-page logging of the RAM slots on
  * or off (the slots are set again), sets how often the timer ticks, and

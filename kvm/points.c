@@ -348,6 +348,67 @@ void points_check_watches(struct kvm_target *kt, uint64_t phys, uint64_t len, bo
 	}
 }
 
+/* The copy holds each watch's parts one after the other, in order. */
+int points_snapshot(struct kvm_target *kt)
+{
+	size_t need = 0, at = 0;
+
+	for (size_t i = 0; i < kt->nwatch; i++)
+		for (unsigned p = 0; p < kt->watch[i].nparts; p++)
+			need += kt->watch[i].plen[p];
+	if (need > kt->snapshot_cap) {
+		uint8_t *grown = realloc(kt->snapshot, need);
+		if (!grown)
+			return -ENOMEM;
+		kt->snapshot = grown;
+		kt->snapshot_cap = need;
+	}
+	for (size_t i = 0; i < kt->nwatch; i++) {
+		const struct watchpoint *w = &kt->watch[i];
+		for (unsigned p = 0; p < w->nparts; p++) {
+			memcpy(kt->snapshot + at, kt->m->ram + w->phys[p], w->plen[p]);
+			at += w->plen[p];
+		}
+	}
+	return 0;
+}
+
+/* Only a change is visible here, so a lifted instruction that stores the
+ * value a watched byte already holds is not reported; a read watch cannot
+ * see the lifted instruction at all. The CPU's own writes beside watched
+ * bytes (an accessed bit in the same page) change nothing watched. */
+void points_reconcile(struct kvm_target *kt)
+{
+	uint8_t *ram = kt->m->ram;
+	size_t at = 0;
+
+	for (size_t i = 0; i < kt->nsw; i++) {
+		struct sw_breakpoint *bp = &kt->sw[i];
+		if (ram[bp->phys] != kt->bp_opcode) {
+			/* Every alias of this byte takes the new original. */
+			uint8_t wrote = ram[bp->phys];
+			for (size_t j = 0; j < kt->nsw; j++)
+				if (kt->sw[j].phys == bp->phys)
+					kt->sw[j].original = wrote;
+			ram[bp->phys] = kt->bp_opcode;
+		}
+	}
+	for (size_t i = 0; i < kt->nwatch; i++) {
+		const struct watchpoint *w = &kt->watch[i];
+		bool changed = false;
+		for (unsigned p = 0; p < w->nparts; p++) {
+			changed |= memcmp(kt->snapshot + at, ram + w->phys[p], w->plen[p]) != 0;
+			at += w->plen[p];
+		}
+		if (changed && w->kind != TARGET_POINT_READ && !kt->watch_hit) {
+			kt->watch_hit = true;
+			kt->watch_addr = w->addr;
+			kt->watch_reason = w->kind == TARGET_POINT_WRITE ? TARGET_STOP_WATCH
+									  : TARGET_STOP_AWATCH;
+		}
+	}
+}
+
 int points_apply_debug(struct kvm_target *kt, bool stepping)
 {
 	uint64_t dr7 = 0;
@@ -357,7 +418,7 @@ int points_apply_debug(struct kvm_target *kt, bool stepping)
 		control |= KVM_GUESTDBG_USE_SW_BP;
 	if (stepping)
 		control |= KVM_GUESTDBG_SINGLESTEP;
-	if (kt->hold_irqs)
+	if ((stepping && kt->step_blocks_irq && kt->m->has_blockirq) || kt->hold_irqs)
 		control |= KVM_GUESTDBG_BLOCKIRQ;
 	/* Execution breakpoints stay off for a step (it starts on one);
 	 * data watchpoints stay on, so a stepped write is still seen. */

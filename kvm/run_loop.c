@@ -14,6 +14,10 @@
 #include <string.h>
 
 #define RFLAGS_ZF (1ULL << 6)
+#define RFLAGS_TF (1ULL << 8)
+#define RFLAGS_RF (1ULL << 16)
+#define EFER_LMA (1ULL << 10)
+#define CR0_PE 1ULL
 /* How many exits completing one instruction may take (string I/O and
  * MMIO split across pages) before we call the host broken. */
 #define COMPLETE_MAX_EXITS 64
@@ -188,6 +192,174 @@ static void handle_debug(struct kvm_target *kt, struct target_stop *stop, bool s
 	stop->addr = pc;
 }
 
+/* ---- instructions that a trapped page stalls ----
+ *
+ * Some accesses the CPU makes by itself cannot complete on a trapped page
+ * (measured on this host; the KVM sources say VMX/SVM do the same): KVM's
+ * emulator writes a descriptor's accessed bit with kvm_write_guest, which
+ * fails on a read-only slot, and reads descriptors with kvm_read_guest,
+ * which fails on a slot hole; the instruction is then neither finished
+ * nor reported but re-entered for ever inside KVM_RUN, which only our
+ * periodic tick ends (rip at the instruction). Events delivered through
+ * an IDT, a stack or page tables on such a page end in a triple fault
+ * here (an internal error on VMX), the guest state still before the
+ * instruction. Both are met the same way: that one instruction runs with
+ * every trap lifted, then the traps come back and what it wrote to
+ * breakpoint or watched bytes is reconciled (kvm/points.c). */
+
+static int single_step(struct kvm_target *kt, struct target_stop *stop);
+
+/* With the in-kernel irqchip a halted vCPU sits after its hlt without
+ * exits: that is waiting, not a stall. */
+static bool pc_follows_hlt(struct kvm_target *kt, uint64_t pc)
+{
+	uint8_t before;
+	return pc && vcpu_read_mem(kt, pc - 1, &before, 1) == 1 && before == HLT_OPCODE;
+}
+
+/* At a tick: the guest sat at one pc without a single exit since the last
+ * tick, and a trapped page may be why. */
+static bool stalled_at_tick(struct kvm_target *kt)
+{
+	if (!kt->m->ntrapped && !kt->lifted) {
+		kt->tick_valid = false;
+		return false;
+	}
+	uint64_t pc = vcpu_linear_pc(kt->m);
+	bool same = kt->tick_valid && kt->exits_since_tick == 0 && kt->tick_pc == pc;
+
+	kt->tick_valid = true;
+	kt->tick_pc = pc;
+	kt->exits_since_tick = 0;
+	return same && !pc_follows_hlt(kt, pc);
+}
+
+/* About 0.4 ms a lifted instruction: after half a second of progress
+ * made only that way the user hears why, rather than waiting on a guest
+ * a thousand times slower. */
+#define LIFT_STREAK_LIMIT 1000
+
+/* The CPU keeps reaching into a trapped page by itself at every
+ * instruction: page tables under a read watch, typically. */
+static bool stop_if_crawling(struct kvm_target *kt, struct target_stop *stop)
+{
+	uint64_t page = 0;
+
+	if (kt->lift_streak < LIFT_STREAK_LIMIT)
+		return false;
+	kt->lift_streak = 0;
+	for (size_t i = 0; i < kt->ntraps; i++)
+		if (!page || kt->traps[i].access == PAGE_ACCESS_TRAP)
+			page = kt->traps[i].page * MACHINE_PAGE_SIZE;
+	stop->reason = TARGET_STOP_CRASH;
+	stop->crash = TARGET_CRASH_INTERNAL_ERROR;
+	snprintf(stop->why, sizeof(stop->why),
+		 "the guest runs one instruction at a time: the CPU itself keeps reaching "
+		 "into trapped page 0x%llx (page tables under rwatch?)", (unsigned long long)page);
+	return true;
+}
+
+/* Runs the instruction at pc with the traps lifted. Returns 1 when *stop
+ * is for the caller to report, 0 when the guest runs on. A stalled
+ * instruction must run rather than a pending interrupt (which would only
+ * bring the guest back to it): block_irq; an event whose delivery failed
+ * must be delivered now: not. */
+static int run_lifted(struct kvm_target *kt, bool stepping, bool block_irq,
+		      struct target_stop *stop)
+{
+	struct machine *m = kt->m;
+	int err = points_snapshot(kt);
+	if (!err)
+		err = machine_lift_traps(m, true);
+	if (err)
+		return err;
+	uint64_t pc = vcpu_linear_pc(m);
+	kt->lift_streak = pc == kt->lift_end_pc ? kt->lift_streak + 1 : 1;
+	bool blocked = kt->step_blocks_irq;
+	kt->lifted = true;
+	kt->step_blocks_irq = block_irq;
+	err = single_step(kt, stop);
+	kt->step_blocks_irq = blocked;
+	kt->lift_end_pc = vcpu_linear_pc(m);
+	kt->lifted = false;
+	int restored = machine_lift_traps(m, false);
+	if (err || restored)
+		return err ? err : restored;
+	points_reconcile(kt);
+	if (stop->reason != TARGET_STOP_STEP)
+		return 1;
+	if (kt->watch_hit) {
+		stop->reason = kt->watch_reason;
+		stop->addr = kt->watch_addr;
+		return 1;
+	}
+	if (stepping)
+		return 1;
+	err = points_apply_debug(kt, false);
+	return err ? err : 0;
+}
+
+/* At a tick with no exit and no move since the last: one step with the
+ * traps in place tells a tight loop (the step finishes at once) from a
+ * stall (it does not finish before the next tick); only a stall pays for
+ * lifting the traps, which changes memory slots. */
+static int probe_then_lift(struct kvm_target *kt, bool stepping, struct target_stop *stop)
+{
+	bool blocked = kt->step_blocks_irq;
+	kt->probing = true;
+	kt->probe_stalled = false;
+	kt->step_blocks_irq = true; /* an interrupt would look like progress */
+	int err = single_step(kt, stop);
+	kt->step_blocks_irq = blocked;
+	kt->probing = false;
+	if (err)
+		return err;
+	if (kt->probe_stalled)
+		return run_lifted(kt, stepping, true, stop);
+	if (stop->reason != TARGET_STOP_STEP || stepping)
+		return 1;
+	err = points_apply_debug(kt, false);
+	return err ? err : 0;
+}
+
+/* A triple fault while pages are trapped may be the traps' doing (event
+ * delivery through them, here), and so may an internal error about event
+ * delivery (VMX/SVM refuse to emulate an access to such a page while
+ * delivering: KVM_INTERNAL_ERROR_DELIVERY_EV): worth one lifted try. An
+ * emulation failure is not (an instruction the host cannot run, which the
+ * run loop may complete itself), nor a breakpoint byte at pc. */
+static bool failure_may_be_traps(struct kvm_target *kt)
+{
+	const struct kvm_run *run = kt->m->run;
+
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
+		return false;
+	return !kt->lifted && kt->m->ntrapped &&
+	       !points_sw_at_linear(kt, vcpu_linear_pc(kt->m));
+}
+
+/* The host cannot fetch instructions from a page left out of the slots
+ * for a read or access watchpoint. Running them lifted would work but
+ * would hide the very reads the watchpoint is for, so the user hears why
+ * the guest stopped and what to do instead. */
+static bool fetch_from_hole(struct kvm_target *kt, struct target_stop *stop)
+{
+	struct machine *m = kt->m;
+	uint64_t pc = vcpu_linear_pc(m), phys, span;
+
+	if (kt->lifted || vcpu_translate(m, pc, &phys, &span) ||
+	    m->page_now[phys / MACHINE_PAGE_SIZE] != PAGE_ACCESS_TRAP)
+		return false;
+	stop->reason = TARGET_STOP_CRASH;
+	stop->crash = TARGET_CRASH_INTERNAL_ERROR;
+	snprintf(stop->why, sizeof(stop->why),
+		 "the guest runs code at 0x%llx on page 0x%llx, which a read/access "
+		 "watchpoint traps; delete it, or use `watch`, or put the data on its own page",
+		 (unsigned long long)pc, (unsigned long long)(phys & ~(MACHINE_PAGE_SIZE - 1)));
+	return true;
+}
+
 /* Runs the vCPU until something the debugger must hear about. Port I/O
  * and MMIO are served here, so serial output flows while gdb waits. */
 static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *stop)
@@ -199,6 +371,7 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 	if (err)
 		return err;
 	kt->watch_hit = false;
+	kt->tick_valid = false;
 	for (;;) {
 		if (dev->out_len) {
 			err = devices_flush(dev);
@@ -221,12 +394,44 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 				continue;
 			}
 		}
+		if (err == -ETIME) {
+			if (kt->probing && (m->ntrapped || kt->lifted)) {
+				/* One instruction took a whole tick. */
+				kt->probe_stalled = true;
+				stop->reason = TARGET_STOP_INTERRUPTED;
+				return 0;
+			}
+			if (!stalled_at_tick(kt))
+				continue;
+			if (kt->lifted) {
+				stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR,
+					   "no progress even with the trapped pages lifted");
+				return 0;
+			}
+			err = probe_then_lift(kt, stepping, stop);
+			if (err)
+				return err < 0 ? err : devices_flush(dev);
+			continue;
+		}
 		if (err == -EINTR) {
 			stop->reason = TARGET_STOP_INTERRUPTED;
 			return 0;
 		}
 		if (err)
 			return err;
+		kt->exits_since_tick++;
+		if (!kt->lifted && !kt->probing && stop_if_crawling(kt, stop))
+			return devices_flush(dev);
+
+		if (m->run->exit_reason == KVM_EXIT_INTERNAL_ERROR && fetch_from_hole(kt, stop))
+			return devices_flush(dev);
+		if ((m->run->exit_reason == KVM_EXIT_SHUTDOWN ||
+		     m->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) && failure_may_be_traps(kt)) {
+			err = run_lifted(kt, stepping, false, stop);
+			if (err)
+				return err < 0 ? err : devices_flush(dev);
+			continue;
+		}
 
 		switch (m->run->exit_reason) {
 		case KVM_EXIT_IO:
@@ -352,6 +557,70 @@ static uint64_t width_mask(unsigned width)
 	return width == 8 ? ~0ULL : (1ULL << (width * 8)) - 1;
 }
 
+/* Where the guest's stack was before a step, to find an event frame the
+ * step pushed. */
+struct frame_before {
+	uint64_t sp;    /* linear */
+	uint64_t rsp, rflags;
+	uint16_t cs;
+	unsigned width; /* of one stack slot: 8, 4 or 2 */
+};
+
+static void note_frame_before(struct machine *m, struct frame_before *b)
+{
+	const struct kvm_sregs *s = machine_sregs(m);
+	const struct kvm_regs *r = machine_regs(m);
+
+	b->rsp = r->rsp;
+	b->rflags = r->rflags;
+	b->cs = s->cs.selector;
+	b->width = (s->efer & EFER_LMA) ? 8 : (s->cr0 & CR0_PE) ? 4 : 2;
+	b->sp = s->ss.base + (b->width == 2 ? (r->rsp & 0xffff) : r->rsp);
+}
+
+static uint64_t read_slot(const uint8_t *p, unsigned width)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, width); /* x86 is little-endian, as is the host */
+	return v;
+}
+
+/* A step that delivers an exception runs with the trap flag the step set,
+ * and the CPU pushes RFLAGS as it is: the frame then holds TF=1 and the
+ * guest's iret would turn stepping on inside the guest (measured here; on
+ * VMX the hardware pushes TF the same way). Find the frame just above the
+ * new stack pointer (the host may have run the handler's first
+ * instruction, a push perhaps) and clear the flag the guest never set. */
+static void clear_leaked_trap_flag(struct kvm_target *kt, const struct frame_before *b)
+{
+	struct machine *m = kt->m;
+	const struct kvm_sregs *s = machine_sregs(m);
+	uint64_t sp = s->ss.base + (b->width == 2 ? (machine_regs(m)->rsp & 0xffff)
+						  : machine_regs(m)->rsp);
+	uint8_t frame[8 * 8];
+	unsigned w = b->width;
+
+	/* Delivery moves the stack pointer: down, or in 64-bit mode to an IST
+	 * stack anywhere; most steps leave it alone and cost nothing here. */
+	if ((b->rflags & RFLAGS_TF) || sp == b->sp || (sp > b->sp && w != 8))
+		return;
+	long got = vcpu_read_mem(kt, sp, frame, sizeof(frame));
+	for (unsigned k = 0; k + 4 <= 8 && (long)((k + 4) * w) <= got; k++) {
+		const uint8_t *f = frame + k * w;
+		uint64_t flags = read_slot(f + 2 * w, w);
+		bool matches = (read_slot(f + w, w) & 0xffff) == b->cs && (flags & RFLAGS_TF) &&
+			       ((flags ^ b->rflags) & ~(RFLAGS_TF | RFLAGS_RF) & width_mask(w)) == 0;
+		/* 64-bit frames hold the old rsp; others end where it was. */
+		matches = matches && (w == 8 ? read_slot(f + 3 * w, w) == b->rsp
+					     : sp + (k + 3) * w == b->sp);
+		uint64_t phys, span;
+		if (matches && !vcpu_translate(m, sp + (k + 2) * w + 1, &phys, &span)) {
+			m->ram[phys] &= (uint8_t)~(RFLAGS_TF >> 8);
+			return;
+		}
+	}
+}
+
 /* Exactly one instruction, with a breakpoint at pc lifted for it. */
 static int single_step(struct kvm_target *kt, struct target_stop *stop)
 {
@@ -380,10 +649,23 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 		machine_regs_changed(m);
 	}
 
+	struct frame_before before;
+	note_frame_before(m, &before);
 	struct sw_breakpoint *bp = points_sw_at_linear(kt, vcpu_linear_pc(m));
 	if (bp)
 		m->ram[bp->phys] = bp->original;
+	struct kvm_regs regs_before = *machine_regs(m);
 	int err = run_guest(kt, true, stop);
+	if (!err && stop->reason == TARGET_STOP_STEP)
+		clear_leaked_trap_flag(kt, &before);
+	/* A step over an instruction that a trapped page stalls may end
+	 * without the instruction having run (a far jump into long mode with
+	 * the GDT on such a page, here): no change at all is no progress. */
+	if (!err && stop->reason == TARGET_STOP_STEP && !kt->lifted && m->ntrapped &&
+	    !memcmp(&regs_before, machine_regs(m), sizeof(regs_before))) {
+		int lifted = run_lifted(kt, true, true, stop);
+		err = lifted < 0 ? lifted : 0;
+	}
 	if (!err && stop->reason == TARGET_STOP_INTERRUPTED) {
 		/* A signal ended KVM_RUN. If the instruction ran, the step is
 		 * done; if not, the caller hears of the signal (it stays

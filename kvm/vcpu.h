@@ -69,6 +69,25 @@ struct kvm_target {
 	bool watch_hit;
 	enum target_stop_reason watch_reason;
 	uint64_t watch_addr;
+	/* Progress seen at the flush ticks: a guest that sits at one pc with
+	 * no exit for a whole tick may be stalled on a trapped page (the
+	 * CPU's own access to a descriptor table, stack or page table there
+	 * never completes); kvm/run_loop.c then runs that one instruction
+	 * with the traps lifted. */
+	bool tick_valid;
+	uint64_t tick_pc;
+	unsigned long exits_since_tick;
+	bool lifted;
+	bool probing;       /* a step to see whether the guest is stalled */
+	bool step_blocks_irq; /* steps take no interrupt (where the host can) */
+	bool probe_stalled; /* ... and it did not finish within a tick */
+	/* Lifted instructions in a row with not one instruction run normally
+	 * between them: a guest that only advances that way is told about. */
+	unsigned long lift_streak;
+	uint64_t lift_end_pc;
+	/* The watched bytes as they were before a lifted instruction. */
+	uint8_t *snapshot;
+	size_t snapshot_cap;
 };
 
 void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps);

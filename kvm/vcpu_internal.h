@@ -29,6 +29,12 @@ void points_write_around(struct kvm_target *kt, uint64_t phys, const uint8_t *bu
 			 uint64_t len);
 void points_check_watches(struct kvm_target *kt, uint64_t phys, uint64_t len, bool is_write);
 int points_apply_debug(struct kvm_target *kt, bool stepping);
+/* Around one instruction run with the trapped pages lifted: keep a copy
+ * of the watched bytes, then afterwards put back breakpoint bytes the
+ * instruction overwrote (what it wrote becomes their original) and tell
+ * whether it changed watched bytes (kt->watch_hit). */
+int points_snapshot(struct kvm_target *kt);
+void points_reconcile(struct kvm_target *kt);
 int points_insert(void *t, enum target_point kind, uint64_t addr, uint64_t len);
 int points_remove(void *t, enum target_point kind, uint64_t addr, uint64_t len);
 void points_remove_all(void *t);

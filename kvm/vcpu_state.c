@@ -280,6 +280,7 @@ void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host
 	kt->m = m;
 	kt->bp_opcode = caps->int3_traps ? INT3_OPCODE : HLT_OPCODE;
 	kt->dr_watch_fires = caps->dr_watch_fires;
+	m->report_ticks = true;
 }
 
 void kvm_target_destroy(struct kvm_target *kt)
@@ -287,6 +288,8 @@ void kvm_target_destroy(struct kvm_target *kt)
 	free(kt->sw);
 	free(kt->watch);
 	free(kt->traps);
+	free(kt->snapshot);
+	kt->snapshot = NULL;
 	kt->traps = NULL;
 	kt->sw = NULL;
 	kt->watch = NULL;

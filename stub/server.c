@@ -491,6 +491,8 @@ static bool resume_and_report(struct server *srv, const struct target_resume *ho
 				return false;
 			}
 		}
+		if (stop.reason == TARGET_STOP_CRASH) /* gdb only hears a signal */
+			fprintf(stderr, "kvmstub: guest stopped: %s\n", stop.why);
 		rsp_stop_reply(s, &stop);
 		break;
 	}
