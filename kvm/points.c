@@ -418,7 +418,7 @@ int points_apply_debug(struct kvm_target *kt, bool stepping)
 		control |= KVM_GUESTDBG_USE_SW_BP;
 	if (stepping)
 		control |= KVM_GUESTDBG_SINGLESTEP;
-	if ((stepping && kt->step_blocks_irq && kt->m->has_blockirq) || kt->hold_irqs)
+	if (kt->m->has_blockirq && ((stepping && kt->step_blocks_irq) || kt->hold_irqs))
 		control |= KVM_GUESTDBG_BLOCKIRQ;
 	/* Execution breakpoints stay off for a step (it starts on one);
 	 * data watchpoints stay on, so a stepped write is still seen. */

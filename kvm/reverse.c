@@ -1096,6 +1096,12 @@ int reverse_start(struct reverse *r)
 		struct kvm_pit_state2 pit;
 		r->has_pit = ioctl(m->vm_fd, KVM_GET_PIT2, &pit) == 0;
 	}
+	if (r->has_irqchip && !m->has_blockirq) {
+		snprintf(m->error, sizeof(m->error),
+			 "this host's KVM cannot hold interrupts back (KVM_GUESTDBG_BLOCKIRQ), "
+			 "which recording a machine with interrupts needs");
+		return -ENOTSUP;
+	}
 	r->by_steps = r->insn_off < 0 || r->config.by_steps;
 	if (r->by_steps && r->has_irqchip) {
 		snprintf(m->error, sizeof(m->error),
