@@ -589,12 +589,23 @@ static bool matches_snapshot(struct reverse *r, size_t i)
 static int arrive(struct reverse *r)
 {
 	size_t next = r->cur_snap + 1;
+	uint64_t here = position(r);
 
-	if (next > present(r) || position(r) != r->h.snaps[next].pos)
+	if (next > present(r) || here != r->h.snaps[next].pos)
 		return 0;
+	/* Several snapshots may share a position (a host change or an
+	 * interrupt window that ran no instruction): the last one is the
+	 * state here. */
+	bool barrier = false;
+	for (;;) {
+		barrier |= r->h.snaps[next].barrier;
+		if (next == present(r) || r->h.snaps[next + 1].pos != here)
+			break;
+		next++;
+	}
 	if (next == present(r))
 		return leave_past(r);
-	if (r->h.snaps[next].barrier) /* the host changed state there */
+	if (barrier) /* the host changed state there */
 		return restore(r, next);
 	if (!matches_snapshot(r, next)) {
 		r->diverged = true;
@@ -800,7 +811,10 @@ static int forward_continue(struct reverse *r, struct target_stop *stop, bool *l
 				return arrive(r);
 			return 0;
 		}
-		/* Reached the next snapshot (or ran past it): take it. */
+		/* Reached the next snapshot (or ran past it): take it, the
+		 * last of those at its position. */
+		while (next < present(r) && r->h.snaps[next + 1].pos == bound)
+			next++;
 		if (next == present(r)) {
 			err = leave_past(r);
 			if (err)
@@ -940,6 +954,67 @@ int reverse_resume(struct reverse *r, const struct target_resume *how,
 
 #define RFLAGS_IF (1ULL << 9)
 
+/* The vector the irqchip will deliver next, from the local APIC's IRR or
+ * else the 8259s' unmasked requests (rotation ignored: a guess is enough,
+ * see reverse_window); -1 if none. */
+static int pending_vector(struct reverse *r)
+{
+	struct kvm_lapic_state lapic;
+	struct kvm_irqchip pic[2] = { { .chip_id = 0 }, { .chip_id = 1 } };
+
+	if (ioctl(r->m->vcpu_fd, KVM_GET_LAPIC, &lapic) == 0) {
+		for (int word = 7; word >= 0; word--) {
+			uint32_t irr;
+			memcpy(&irr, lapic.regs + 0x200 + 0x10 * word, sizeof(irr));
+			if (irr)
+				return word * 32 + 31 - __builtin_clz(irr);
+		}
+	}
+	if (ioctl(r->m->vm_fd, KVM_GET_IRQCHIP, &pic[0]) || ioctl(r->m->vm_fd, KVM_GET_IRQCHIP, &pic[1]))
+		return -1;
+	const struct kvm_pic_state *master = &pic[0].chip.pic, *slave = &pic[1].chip.pic;
+	uint8_t want = master->irr & ~master->imr;
+	if (!want)
+		return -1;
+	int irq = __builtin_ctz(want);
+	if (irq == 2) {
+		uint8_t more = slave->irr & ~slave->imr;
+		return more ? slave->irq_base + __builtin_ctz(more) : -1;
+	}
+	return master->irq_base + irq;
+}
+
+/* Where the guest's IDT (IVT in real mode) sends vector: its linear
+ * address, or 0. */
+static uint64_t handler_of(struct reverse *r, int vector)
+{
+	const struct kvm_sregs *s = machine_sregs(r->m);
+	uint8_t gate[16];
+
+	if (!(s->cr0 & 1)) {
+		uint16_t ivt[2];
+		if (vcpu_read_mem(r->kt, s->idt.base + 4ULL * vector, ivt, sizeof(ivt)) != 4)
+			return 0;
+		return (uint64_t)ivt[1] * 16 + ivt[0];
+	}
+	bool long_mode = s->efer & (1ULL << 10);
+	size_t size = long_mode ? 16 : 8;
+	if (vcpu_read_mem(r->kt, s->idt.base + size * (uint64_t)vector, gate, size) != (long)size)
+		return 0;
+	uint64_t off = gate[0] | (uint64_t)gate[1] << 8 | (uint64_t)gate[6] << 16 |
+		       (uint64_t)gate[7] << 24;
+	if (long_mode)
+		return off | (uint64_t)(gate[8] | gate[9] << 8 | gate[10] << 16 |
+					(uint32_t)gate[11] << 24) << 32;
+	/* Protected mode: the handler's code segment base from the GDT. */
+	uint16_t selector = (uint16_t)(gate[2] | gate[3] << 8);
+	uint8_t desc[8];
+	if (vcpu_read_mem(r->kt, s->gdt.base + (selector & ~7u), desc, 8) != 8)
+		return 0;
+	uint64_t base = desc[2] | desc[3] << 8 | desc[4] << 16 | (uint64_t)desc[7] << 24;
+	return (base + off) & 0xffffffff;
+}
+
 int reverse_window(struct reverse *r, struct target_stop *stop)
 {
 	struct kvm_target *kt = r->kt;
@@ -956,16 +1031,50 @@ int reverse_window(struct reverse *r, struct target_stop *stop)
 	}
 	if (!(machine_regs(r->m)->rflags & RFLAGS_IF))
 		return 2; /* nothing can come in */
+	/* A step lets the interrupt in but also runs the handler's first
+	 * instruction, stepping over a breakpoint there; a debug register
+	 * on the handler stops at its entry instead (0 instructions). */
 	struct target_resume step = { .kind = TARGET_RESUME_STEP };
 	uint64_t before = position(r);
+	int vector = pending_vector(r);
+	uint64_t handler = vector >= 0 ? handler_of(r, vector) : 0;
+	int slot = -1;
+	for (int i = 0; handler && i < 4 && slot < 0; i++)
+		if (!kt->hw_used[i])
+			slot = i;
+	if (slot >= 0) {
+		kt->hw_used[slot] = true;
+		kt->hw_watch[slot] = 0;
+		kt->hw_for_sw[slot] = false;
+		kt->hw_addr[slot] = handler;
+	}
 	kt->hold_irqs = false;
+	kt->window_step = slot >= 0;
 	int err = run_loop_resume_live(kt, &step, stop);
+	kt->window_step = false;
 	kt->hold_irqs = true;
+	if (slot >= 0)
+		kt->hw_used[slot] = false;
 	if (err)
 		return err;
+	if (slot >= 0 && stop->reason == TARGET_STOP_HWBREAK && stop->addr == handler)
+		stop->reason = TARGET_STOP_STEP; /* at the handler's entry */
+	if (handler && vcpu_linear_pc(r->m) == handler) {
+		/* Stopped at the handler's first instruction, the delivery is
+		 * done, but KVM may still show the interrupt as being injected:
+		 * restored like that, it would be delivered a second time. */
+		struct kvm_vcpu_events events;
+		if (ioctl(r->m->vcpu_fd, KVM_GET_VCPU_EVENTS, &events) == 0 &&
+		    events.interrupt.injected) {
+			events.interrupt.injected = 0;
+			events.flags = 0;
+			if (ioctl(r->m->vcpu_fd, KVM_SET_VCPU_EVENTS, &events) < 0)
+				return fail(r, "KVM_SET_VCPU_EVENTS");
+		}
+	}
 	/* Whatever came in is an input: the state after it is recorded
 	 * whole, and replay restores it instead of running across. */
-	if (position(r) != before) {
+	if (position(r) != before || vcpu_linear_pc(r->m) == handler) {
 		r->barrier_next = true;
 		err = take_snapshot(r);
 		if (err)
