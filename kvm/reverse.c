@@ -953,6 +953,7 @@ int reverse_resume(struct reverse *r, const struct target_resume *how,
 }
 
 #define RFLAGS_IF (1ULL << 9)
+#define WINDOW_MAX_STEPS 64
 
 /* The vector the irqchip will deliver next, from the local APIC's IRR or
  * else the 8259s' unmasked requests (rotation ignored: a guess is enough,
@@ -1028,6 +1029,17 @@ int reverse_window(struct reverse *r, struct target_stop *stop)
 		int err = take_snapshot(r);
 		if (err)
 			return err;
+	}
+	/* Interrupts off at the tick (a kernel's `sti; hlt; cli` loop spends
+	 * most of its time so): step on, interrupts held, a little way to
+	 * where they are on. Those steps are ordinary recorded execution. */
+	struct target_resume on = { .kind = TARGET_RESUME_STEP };
+	for (int n = 0; n < WINDOW_MAX_STEPS && !(machine_regs(r->m)->rflags & RFLAGS_IF); n++) {
+		int err = run_loop_resume_live(kt, &on, stop);
+		if (err)
+			return err;
+		if (stop->reason != TARGET_STOP_STEP)
+			return 1;
 	}
 	if (!(machine_regs(r->m)->rflags & RFLAGS_IF))
 		return 2; /* nothing can come in */
