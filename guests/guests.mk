@@ -14,7 +14,7 @@ NM ?= nm
 
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
 	      triplefault realcs stepper selfcopy echo printspin
-GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf gdtboot revdemo64
+GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf gdtboot restart64 revdemo64
 GUEST_PC := pcprobe vgahello kbdecho tables
 
 GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \
@@ -117,6 +117,9 @@ $(GB)/cdemo64.elf: $(GB)/obj64/start64.o $(GB)/obj64/cdemo.o $(GB)/obj64/uart.o 
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/revdemo64.elf: $(GB)/obj64/start64.o $(GB)/obj64/revdemo.o $(GB)/obj64/uart.o guests/kernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/restart64.elf: $(GB)/obj64/start64.o $(GB)/obj64/restart.o $(GB)/obj64/uart.o guests/kernel.ld
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/higherhalf.elf: $(GB)/objhh/higherhalf_boot.o $(GB)/objhh/higherhalf.o \

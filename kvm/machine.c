@@ -155,7 +155,8 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 static void sync_com1_coalescing(struct machine *m)
 {
 	struct kvm_coalesced_mmio_zone zone = { .addr = 0x3f8, .size = 1, .pio = 1 };
-	bool want = !devices_uart_tx_interrupts(&m->devices);
+	/* `monitor trace-io on` needs every access to exit, too. */
+	bool want = !m->devices.trace_io && !devices_uart_tx_interrupts(&m->devices);
 
 	if (!m->ring || want == m->com1_coalesced)
 		return;
@@ -300,6 +301,12 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	m->page_want = calloc(m->npages, 3);
 	if (!m->page_want)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");
+	m->touched = calloc(2 * ((m->npages + 63) / 64), sizeof(uint64_t));
+	if (m->touched)
+		m->dirty_scratch = m->touched + (m->npages + 63) / 64;
+	if (!m->touched)
+		return machine_fail(m, ENOMEM, "out of memory for the page map");
+	m->dirty_logging = true;
 	m->page_now = m->page_want + m->npages;
 	m->page_release = m->page_now + m->npages;
 	m->layout_dirty = true;
@@ -330,7 +337,7 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	if (ring_offset || config->pc_devices || config->vga)
 		setup_tick(m);
 	setup_coalesced_output(m, config, ring_offset);
-	return 0;
+	return machine_save_reset_state(m);
 }
 
 void machine_destroy(struct machine *m)
@@ -352,6 +359,10 @@ void machine_destroy(struct machine *m)
 	free(m->page_want);
 	free(m->logged_pages);
 	m->logged_pages = NULL;
+	free(m->touched);
+	free(m->reset_state);
+	m->touched = m->dirty_scratch = NULL;
+	m->reset_state = NULL;
 	m->run = NULL;
 	m->ram = NULL;
 	m->page_want = NULL;
@@ -507,6 +518,11 @@ int machine_enter(struct machine *m, bool immediate)
 		break;
 	}
 	m->run->immediate_exit = 0;
+	if (rc == 0)
+		exit_stats_count(&m->exits, m->run->exit_reason, m->run->io.port,
+				 m->run->io.direction == KVM_EXIT_IO_OUT);
+	else if (run_errno == EINTR)
+		exit_stats_interrupted(&m->exits);
 	if (m->has_sync_regs) {
 		m->run->kvm_dirty_regs = 0;
 		m->regs = m->run->s.regs.regs;
@@ -579,41 +595,10 @@ static int set_slot(struct machine *m, const struct machine_slot *s)
 	return 0;
 }
 
-/* Moves one slot's dirty log into logged_pages. */
-static int collect_slot_dirty(struct machine *m, const struct machine_slot *s)
-{
-	if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES) || !m->logged_pages)
-		return 0;
-	uint64_t first = s->start / MACHINE_PAGE_SIZE, n = s->size / MACHINE_PAGE_SIZE;
-	size_t words = (size_t)((n + 63) / 64);
-	uint64_t stack_bits[64];
-	uint64_t *bits = words <= 64 ? stack_bits : calloc(words, sizeof(uint64_t));
-	if (!bits)
-		return machine_fail(m, ENOMEM, "out of memory for the dirty log");
-	memset(bits, 0, words * sizeof(uint64_t));
-	struct kvm_dirty_log log = { .slot = s->id, .dirty_bitmap = bits };
-	int rc = ioctl(m->vm_fd, KVM_GET_DIRTY_LOG, &log);
-	if (rc == 0) {
-		for (size_t w = 0; w < words; w++) {
-			uint64_t word = bits[w];
-			while (word) {
-				uint64_t page = first + w * 64 + (uint64_t)__builtin_ctzll(word);
-				word &= word - 1;
-				m->logged_pages[page / 64] |= 1ULL << (page % 64);
-			}
-		}
-	}
-	if (bits != stack_bits)
-		free(bits);
-	if (rc < 0)
-		return IOCTL_FAIL(m, "KVM_GET_DIRTY_LOG");
-	return 0;
-}
-
 int machine_collect_dirty_pages(struct machine *m)
 {
 	for (unsigned i = 0; i < m->nslots; i++) {
-		int err = collect_slot_dirty(m, &m->slots[i]);
+		int err = machine_collect_dirty(m, &m->slots[i]);
 		if (err)
 			return err;
 	}
@@ -622,31 +607,22 @@ int machine_collect_dirty_pages(struct machine *m)
 
 void machine_note_written(struct machine *m, uint64_t phys, uint64_t len)
 {
-	if (!m->logged_pages || !len || !machine_ram_contains(m, phys, len))
-		return;
-	for (uint64_t page = phys / MACHINE_PAGE_SIZE; page <= (phys + len - 1) / MACHINE_PAGE_SIZE;
-	     page++)
-		m->logged_pages[page / 64] |= 1ULL << (page % 64);
+	machine_note_host_write(m, phys, len);
 }
 
 int machine_set_dirty_logging(struct machine *m, bool on)
 {
-	if (m->dirty_logging == on)
+	/* KVM logs the RAM slots' writes all along (kvm/reset.c); recording
+	 * keeps its own copy of them. */
+	if (!on) {
+		free(m->logged_pages);
+		m->logged_pages = NULL;
 		return 0;
-	if (on && !m->logged_pages) {
+	}
+	if (!m->logged_pages) {
 		m->logged_pages = calloc((m->npages + 63) / 64, sizeof(uint64_t));
 		if (!m->logged_pages)
 			return machine_fail(m, ENOMEM, "out of memory for the dirty log");
-	}
-	m->dirty_logging = on;
-	/* Every slot is set again with the new flags. */
-	for (unsigned i = 0; i < m->nslots; i++) {
-		if (m->slots[i].flags & KVM_MEM_READONLY)
-			continue;
-		m->slots[i].flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0;
-		int err = set_slot(m, &m->slots[i]);
-		if (err)
-			return err;
 	}
 	return 0;
 }
@@ -696,6 +672,8 @@ int machine_apply_layout(struct machine *m)
 	m->nchanged = 0;
 	m->changes_overflowed = false;
 
+	/* RAM slots log the guest's writes for restarts (read-only ones
+	 * cannot be written by the guest). */
 	const uint32_t flags_of[] = { m->dirty_logging ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 				      KVM_MEM_READONLY };
 	struct machine_slot want[MACHINE_MAX_SLOTS];
@@ -735,7 +713,7 @@ int machine_apply_layout(struct machine *m)
 			continue;
 		}
 		struct machine_slot gone = m->slots[i];
-		int err = collect_slot_dirty(m, &gone);
+		int err = machine_collect_dirty(m, &gone);
 		if (err)
 			return err;
 		gone.size = 0;

@@ -1,6 +1,7 @@
 /* kvm/machine.h — the virtual machine: /dev/kvm, guest RAM, one vCPU.
  *
- * The only module (with kvm/vcpu_state.c, kvm/points.c, kvm/run_loop.c and kvm/boot.c) that issues KVM
+ * The only module (with kvm/vcpu_state.c, kvm/points.c, kvm/run_loop.c,
+ * kvm/boot.c, kvm/reset.c and kvm/sysops.c) that issues KVM
  * ioctls. Errors come back as negative errnos with a one-line explanation
  * in machine->error; nothing here prints or exits.
  */
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "kvm/devices.h"
+#include "kvm/exit_stats.h"
 
 #define MACHINE_PAGE_SIZE 4096ULL
 /* RAM ends below the 3 GiB mark so the area KVM needs for its real-mode
@@ -105,12 +107,23 @@ struct machine {
 
 	struct devices devices;
 
-	/* Reverse execution (kvm/reverse.c): RAM slots log the guest's
-	 * writes while recording; a slot's log is kept in logged_pages (one
-	 * bit a page) before the slot goes away. tick_hook runs at each
-	 * timer tick during KVM_RUN and returns true to end the run there
-	 * (-EINTR); discard_output drops queued output (replay). */
+	/* The in-kernel interrupt controllers (a pc machine); false on bare. */
+	bool has_irqchip;
+	struct exit_stats exits;
+
+	/* Restart (kvm/reset.c): RAM slots log the guest's writes; pages
+	 * the host wrote or a deleted slot logged are kept here (one bit a
+	 * page), so a restart clears only what was touched. */
 	bool dirty_logging;
+	uint64_t *touched;
+	uint64_t *dirty_scratch; /* one slot's KVM_GET_DIRTY_LOG bitmap */
+	struct machine_reset_state *reset_state; /* the vCPU as created */
+
+	/* Reverse execution (kvm/reverse.c): the guest's writes since the last
+	 * snapshot (one bit a page; the dirty log and host writes land here
+	 * too while it is allocated). tick_hook runs at each timer tick during
+	 * KVM_RUN and returns true to end the run there (-EINTR);
+	 * discard_output drops queued output (replay). */
 	uint64_t *logged_pages;
 	bool (*tick_hook)(void *ctx);
 	void *tick_ctx;
@@ -173,9 +186,22 @@ int machine_apply_layout(struct machine *m);
  * now. */
 int machine_lift_traps(struct machine *m, bool lifted);
 
-/* Reverse execution: turns KVM's dirty-page logging of the RAM slots on
- * or off (the slots are set again), sets how often the timer ticks, and
- * moves the guest's writes since the last call into logged_pages. */
+/* ---- restart (kvm/reset.c) ---- */
+
+/* The host wrote guest RAM [phys, phys+len): cleared at the next reset. */
+void machine_note_host_write(struct machine *m, uint64_t phys, uint64_t len);
+/* Takes the dirty log of one slot (before it goes away) into touched. */
+int machine_collect_dirty(struct machine *m, const struct machine_slot *slot);
+/* Keeps the vCPU's state as KVM created it, for machine_reset. */
+int machine_save_reset_state(struct machine *m);
+/* The machine as just created: every page the guest or the host wrote
+ * is zero again, the vCPU is in its reset state, devices are reset.
+ * Breakpoint bytes must have been taken out first. */
+int machine_reset(struct machine *m);
+
+/* Reverse execution: keeps the guest's writes in logged_pages (or stops),
+ * sets how often the timer ticks, and moves the guest's writes since
+ * the last call into logged_pages. */
 int machine_set_dirty_logging(struct machine *m, bool on);
 int machine_set_tick_interval(struct machine *m, long ns);
 int machine_collect_dirty_pages(struct machine *m);

@@ -48,6 +48,7 @@ void points_write_around(struct kvm_target *kt, uint64_t phys,
 				     const uint8_t *buf, uint64_t len)
 {
 	memcpy(kt->m->ram + phys, buf, len);
+	machine_note_host_write(kt->m, phys, len);
 	for (size_t i = 0; i < kt->nsw; i++) {
 		struct sw_breakpoint *bp = &kt->sw[i];
 		if (bp->phys >= phys && bp->phys - phys < len) {

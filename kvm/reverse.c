@@ -1283,6 +1283,16 @@ static int reverse_stop(struct reverse *r)
 	return err;
 }
 
+int reverse_command_off(struct reverse *r)
+{
+	return reverse_stop(r);
+}
+
+bool reverse_is_recording(const struct reverse *r)
+{
+	return r->recording;
+}
+
 static void status(struct reverse *r, char *out, size_t outlen)
 {
 	if (!r->recording) {

@@ -35,6 +35,9 @@ void reverse_detach(struct kvm_target *kt);
 int reverse_command(void *target, const char *args, char *out, size_t outlen);
 /* Starts recording now (--record). */
 int reverse_start(struct reverse *r);
+/* Stops recording and drops the history (back to the present first). */
+int reverse_command_off(struct reverse *r);
+bool reverse_is_recording(const struct reverse *r);
 
 /* ---- hooks for kvm/run_loop.c and kvm/vcpu_state.c ---- */
 

@@ -14,6 +14,12 @@
 #include "kvm/machine.h"
 #include "stub/target.h"
 
+/* Loads an image into the reset machine and sets its boot state. file is
+ * the image gdb named ("" for kvmstub's own), cmdline the boot command
+ * line (NULL: the one used last). 0 or a negative errno, with a one-line
+ * reason in the machine's error. */
+typedef int (*kvm_target_boot_fn)(void *ctx, const char *file, const char *cmdline);
+
 struct sw_breakpoint {
 	uint64_t addr; /* linear, as gdb gave it */
 	uint64_t phys;
@@ -91,10 +97,16 @@ struct kvm_target {
 	/* The watched bytes as they were before a lifted instruction. */
 	uint8_t *snapshot;
 	size_t snapshot_cap;
+	/* Loads the image and sets up the boot state again, for a restart
+	 * (kvm/sysops.c); NULL: restart is not available. */
+	kvm_target_boot_fn boot;
+	void *boot_ctx;
 };
 
 void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps);
 void kvm_target_destroy(struct kvm_target *kt);
 struct target kvm_target_as_target(struct kvm_target *kt);
+/* Who boots the guest again on a restart. */
+void kvm_target_set_boot(struct kvm_target *kt, kvm_target_boot_fn boot, void *ctx);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 
 #include "kvm/mmu.h"
+#include "kvm/sysops.h"
 
 /* ---- addresses ---- */
 
@@ -271,6 +272,17 @@ static const struct target_ops kvm_target_ops = {
 	.remove_point = points_remove,
 	.remove_all_points = points_remove_all,
 	.resume = run_loop_resume,
+	.get_system_state = sysops_system_state,
+	.read_phys = sysops_read_phys,
+	.write_phys = sysops_write_phys,
+	.translate = sysops_translate,
+	.get_lapic = sysops_lapic,
+	.get_irqchip = sysops_irqchip,
+	.get_exit_counts = sysops_exit_counts,
+	.set_trace_io = sysops_set_trace_io,
+	.get_screen_text = sysops_screen_text,
+	.set_step_irq = NULL, /* comes with the interrupt controller */
+	.restart = sysops_restart,
 	.record = reverse_command,
 };
 

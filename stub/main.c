@@ -27,9 +27,12 @@ static void say(const char *fmt, const char *arg)
 }
 
 /* Reads a whole image or module file (`what` says which, for messages);
- * refuses what could never fit in guest RAM. */
+ * refuses what could never fit in guest RAM. With capacity, *data is a
+ * buffer of *capacity bytes grown as needed and kept (restarts read the
+ * image again without allocating); without, a new allocation the caller
+ * frees, and nothing on failure. */
 static int read_file(const char *what, const char *path, uint64_t ram_size, uint8_t **data, size_t *size,
-		      char *err, size_t err_size)
+		      size_t *capacity, char *err, size_t err_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -50,11 +53,16 @@ static int read_file(const char *what, const char *path, uint64_t ram_size, uint
 		return -E2BIG;
 	}
 	*size = (size_t)st.st_size;
-	*data = malloc(*size ? *size : 1);
-	if (!*data) {
-		close(fd);
-		snprintf(err, err_size, "out of memory reading %s", path);
-		return -ENOMEM;
+	if (!capacity || !*data || *size > *capacity) {
+		uint8_t *buf = capacity ? realloc(*data, *size ? *size : 1) : malloc(*size ? *size : 1);
+		if (!buf) {
+			close(fd);
+			snprintf(err, err_size, "out of memory reading %s", path);
+			return -ENOMEM;
+		}
+		*data = buf;
+		if (capacity)
+			*capacity = *size ? *size : 1;
 	}
 	size_t done = 0;
 	while (done < *size) {
@@ -63,7 +71,10 @@ static int read_file(const char *what, const char *path, uint64_t ram_size, uint
 			snprintf(err, err_size, "cannot read %s %s: %s", what, path,
 				 n < 0 ? strerror(errno) : "file shrank");
 			close(fd);
-			free(*data);
+			if (!capacity) {
+				free(*data);
+				*data = NULL;
+			}
 			return -EIO;
 		}
 		done += (size_t)n;
@@ -107,7 +118,7 @@ static int boot_from_options(struct machine *m, const struct cli_options *o,
 			rc = -ENOMEM;
 			break;
 		}
-		rc = read_file("module", names[i], m->ram_size, &data[i], &size, m->error,
+		rc = read_file("module", names[i], m->ram_size, &data[i], &size, NULL, m->error,
 				sizeof(m->error));
 		modules[i] = (struct boot_module){ .data = data[i], .size = size,
 						   .name = names[i], .args = o->modules[i].args };
@@ -151,14 +162,75 @@ static int apply_initial_registers(struct target target, const struct cli_option
 	return target.ops->set_regs(target.impl, &regs);
 }
 
+#define BOOT_MAX_CMDLINE 4096
+
+/* What booting the guest again needs (vRun, system_reset). */
+struct boot_plan {
+	const struct cli_options *opts;
+	struct machine *m;
+	struct target target;
+	uint8_t *image;      /* the image file's bytes; the buffer is reused */
+	size_t image_size, image_cap;
+	/* The command line of the last boot, for a system_reset. */
+	char cmdline[BOOT_MAX_CMDLINE];
+	bool has_cmdline;
+};
+
+/* Whether gdb's vRun file names kvmstub's image (the same file). */
+static bool is_our_image(const char *file, const char *image)
+{
+	struct stat a, b;
+	if (!file[0] || strcmp(file, image) == 0)
+		return true;
+	return stat(file, &a) == 0 && stat(image, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* A restart's boot (kvm_target_boot_fn), after the machine was reset: the
+ * image file read again (a kernel rebuilt meanwhile is picked up), booted
+ * as at start-up with cmdline as the kernel's command line ("" for
+ * --append's, NULL for the last one), the --reg values applied. What the
+ * boot writes is noted, so the next restart clears it. */
+static int boot_again(void *ctx, const char *file, const char *cmdline)
+{
+	struct boot_plan *plan = ctx;
+	const struct cli_options *opts = plan->opts;
+	struct machine *m = plan->m;
+	struct boot_outcome booted;
+	int rc;
+
+	if (!is_our_image(file, opts->image)) {
+		snprintf(m->error, sizeof(m->error), "kvmstub runs %s, not %s", opts->image, file);
+		return -ENOENT;
+	}
+	if (cmdline && cmdline[0]) {
+		if (strlen(cmdline) >= sizeof(plan->cmdline))
+			return -E2BIG;
+		strcpy(plan->cmdline, cmdline);
+		plan->has_cmdline = true;
+	} else if (cmdline) {
+		plan->has_cmdline = false; /* --append's, as at start-up */
+	}
+	rc = read_file("image", opts->image, opts->mem_size, &plan->image, &plan->image_size,
+		       &plan->image_cap, m->error, sizeof(m->error));
+	if (!rc)
+		rc = boot_from_options(m, opts, plan->image, plan->image_size,
+				       plan->has_cmdline ? plan->cmdline : opts->append, &booted);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < booted.layout.nranges; i++)
+		machine_note_host_write(m, booted.layout.ranges[i][0],
+					booted.layout.ranges[i][1] - booted.layout.ranges[i][0]);
+	return apply_initial_registers(plan->target, opts);
+}
+
 int main(int argc, char **argv)
 {
 	static struct machine machine;
 	static struct kvm_target kt;
 	struct cli_options opts;
 	char err[256];
-	uint8_t *image = NULL;
-	size_t image_size = 0;
+	static struct boot_plan plan;
 	struct run_outcome outcome = { .status = 0 };
 	sigset_t run_mask;
 
@@ -179,8 +251,10 @@ int main(int argc, char **argv)
 		printf("kvmstub %s\n", KVMSTUB_VERSION);
 		return 0;
 	}
-	if (read_file("image", opts.image, opts.mem_size, &image, &image_size, err, sizeof(err))) {
+	if (read_file("image", opts.image, opts.mem_size, &plan.image, &plan.image_size,
+		      &plan.image_cap, err, sizeof(err))) {
 		say("%s", err);
+		free(plan.image);
 		return EXIT_BAD_IMAGE;
 	}
 
@@ -200,13 +274,17 @@ int main(int argc, char **argv)
 	if (machine_create(&machine, &config)) {
 		say("%s", machine.error);
 		machine_destroy(&machine);
-		free(image);
+		free(plan.image);
 		return EXIT_HOST_FAILURE;
 	}
 	struct boot_outcome booted;
-	int rc = boot_from_options(&machine, &opts, image, image_size, opts.append, &booted);
+	int rc = boot_from_options(&machine, &opts, plan.image, plan.image_size, opts.append,
+				   &booted);
+	for (unsigned i = 0; !rc && i < booted.layout.nranges; i++) /* cleared by a restart */
+		machine_note_host_write(&machine, booted.layout.ranges[i][0],
+					booted.layout.ranges[i][1] - booted.layout.ranges[i][0]);
 	if (rc) {
-		free(image);
+		free(plan.image);
 		say("%s", machine.error);
 		machine_destroy(&machine);
 		return rc == -EINVAL || rc == -E2BIG || rc == -ENOENT || rc == -EIO
@@ -225,6 +303,10 @@ int main(int argc, char **argv)
 	kt.arch_fixed = true;
 	kt.arch = booted.arch;
 	struct target target = kvm_target_as_target(&kt);
+	plan.opts = &opts;
+	plan.m = &machine;
+	plan.target = target;
+	kvm_target_set_boot(&kt, boot_again, &plan);
 	rc = apply_initial_registers(target, &opts);
 	if (!rc) {
 		/* Test only: replay perturbs what it replays, to show that a
@@ -246,8 +328,9 @@ int main(int argc, char **argv)
 		rc = machine_set_run_sigmask(&machine, &run_mask);
 	if (rc) {
 		say("%s", machine.error[0] ? machine.error : strerror(-rc));
+		kvm_target_destroy(&kt);
 		machine_destroy(&machine);
-		free(image);
+		free(plan.image);
 		return EXIT_HOST_FAILURE;
 	}
 
@@ -275,6 +358,6 @@ int main(int argc, char **argv)
 	reverse_detach(&kt);
 	kvm_target_destroy(&kt);
 	machine_destroy(&machine);
-	free(image); /* kept until here: a restart boots it again */
+	free(plan.image);
 	return outcome.status;
 }

@@ -13,12 +13,15 @@
 #include "stub/agent.h"
 #include "stub/packet.h"
 #include "stub/target.h"
+#include "stub/textbuf.h"
 
 enum rsp_action {
 	RSP_ACTION_REPLY,   /* send s->reply */
 	RSP_ACTION_RESUME,  /* run the target as *resume says, then report */
 	RSP_ACTION_DETACH,  /* send s->reply, drop every point, let the guest run */
 	RSP_ACTION_KILL,    /* end kvmstub (send s->reply first if non-empty) */
+	RSP_ACTION_CONSOLE, /* send s->reply, then rsp_console_next until false */
+	RSP_ACTION_NONE,    /* no reply (k in extended mode): only the ack */
 };
 
 /* Conditions gdb attached to one breakpoint (Z0/Z1 cond_list). */
@@ -40,6 +43,19 @@ struct rsp_session {
 	struct target_fpu fpu;
 	bool regs_valid, fpu_valid;
 	struct target_stop last_stop;
+
+	/* m/M/X/x address guest-physical memory (Qqemu.PhyMemMode:1). */
+	bool phys_mode;
+	/* Extended mode ('!'): the guest can be killed and run again. */
+	bool extended;
+	bool guest_dead;      /* killed (vKill) or ended, waiting for vRun */
+	bool guest_killed;    /* dead because gdb killed it */
+	int dead_status;      /* the exit status when it ended by itself */
+
+	/* Monitor output not yet sent as O packets. */
+	struct textbuf console;
+	size_t console_sent;
+	bool console_done;
 
 	/* Breakpoints with target-side conditions. */
 	struct rsp_condition_set *conds;
@@ -64,6 +80,14 @@ void rsp_session_destroy(struct rsp_session *s);
 /* Handles one packet payload. On RSP_ACTION_RESUME *resume says how. */
 enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 				  size_t len, struct target_resume *resume);
+
+/* After RSP_ACTION_CONSOLE: builds the next reply (an O packet, then the
+ * final OK) into s->reply; false when everything has been sent. */
+bool rsp_console_next(struct rsp_session *s);
+
+/* The guest ended (W reply sent): in extended mode the session goes on,
+ * waiting for vRun; returns true then. */
+bool rsp_guest_ended(struct rsp_session *s, int status);
 
 /* After a resume: true if this stop must reach gdb, false if it was a
  * breakpoint whose target-side condition is false (resume again). */

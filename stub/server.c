@@ -501,6 +501,8 @@ static bool resume_and_report(struct server *srv, const struct target_resume *ho
 		return false;
 	}
 	if (stop.reason == TARGET_STOP_EXITED) {
+		if (rsp_guest_ended(s, stop.exit_status))
+			return true; /* extended mode: wait for the next run */
 		outcome_set(o, stop.exit_status, NULL);
 		*end = SESSION_GUEST_ENDED;
 		return false;
@@ -605,6 +607,20 @@ static enum session_end serve_session(struct server *srv, bool stopped_running_g
 						goto out;
 					break;
 				}
+				if (action == RSP_ACTION_NONE) {
+					if (ack && !send_byte(srv, '+'))
+						goto out;
+					break;
+				}
+				if (action == RSP_ACTION_CONSOLE) {
+					bool first = true;
+					do {
+						if (!send_reply(srv, first && ack))
+							goto out;
+						first = false;
+					} while (rsp_console_next(s));
+					break;
+				}
 				if (action == RSP_ACTION_KILL) {
 					if (s->reply_len)
 						send_reply(srv, ack);
@@ -644,6 +660,14 @@ static enum session_end serve_session(struct server *srv, bool stopped_running_g
 		}
 	}
 out:
+	if (s->guest_dead && (end == SESSION_DROPPED || end == SESSION_DETACHED)) {
+		/* Extended mode left the guest killed or ended: nothing to resume. */
+		if (s->guest_killed)
+			outcome_set(o, EXIT_KILLED_BY_GDB, NULL);
+		else
+			outcome_set(o, s->dead_status, NULL);
+		end = s->guest_killed ? SESSION_KILLED : SESSION_GUEST_ENDED;
+	}
 	rsp_session_destroy(s);
 	if (end == SESSION_DROPPED || end == SESSION_DETACHED)
 		srv->target.ops->remove_all_points(srv->target.impl);

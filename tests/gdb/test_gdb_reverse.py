@@ -266,6 +266,17 @@ def test_record_limit_keeps_the_newest_history_within_the_limit():
     r.expect("No more reverse-execution history", "$1 = 1", "exited with code")
 
 
+def test_a_reset_while_recording_starts_a_new_history():
+    r = record_session([
+        "break mix", "continue", "continue",
+        "monitor system_reset", "maint flush register-cache",
+        "monitor record status",
+        "continue", "reverse-continue", "p/x $pc",
+        "delete", "kill"])
+    r.expect("recording: on", "instructions recorded: 0 (positions 0 to 0)",
+             "Breakpoint 1, mix (v=0, i=0)", "No more reverse-execution history")
+
+
 def test_reverse_without_recording_is_the_start_of_history():
     r = record_session(["stepi", "stepi", "reverse-stepi", "p/x $pc",
                         "monitor record status", "kill"], stub_args=())
