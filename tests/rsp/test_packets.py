@@ -380,7 +380,7 @@ def test_vcont_query_lists_c_C_s_S_r():
 def test_unknown_packets_get_the_empty_reply():
     with stepper() as st:
         c = st.client()
-        for pkt in ("vMustReplyEmpty", "qFooBar", "jMadeUp", "QNoSuchSetting:1", "!",
+        for pkt in ("vMustReplyEmpty", "qFooBar", "jMadeUp", "QNoSuchSetting:1",
                     "vFile:open:x"):
             assert c.cmd(pkt) == b"", pkt
         assert c.cmd("qC") == b"QC1"
