@@ -42,6 +42,9 @@ SCENARIO_NEXT = 5
 SCENARIO_COND = 6
 SCENARIO_STORES = 7
 STORE_COUNT = 20000
+SCENARIO_TIMER_RATE = 8
+SCENARIO_TIMER_STEP = 9
+SCENARIO_INT_PAIRS = 10
 
 
 class BenchError(Exception):
@@ -737,6 +740,134 @@ def count_next_instructions(build, guest):
         stub.close()
 
 
+
+# ------------------------------------------------------ interrupts
+
+def interrupt_and_wait(stub):
+    """Ctrl-C; the stop reply (a dead VM is an error, with its stderr)."""
+    c = stub.client
+    c.sock.sendall(c.pending_ack + b"\x03")
+    c.pending_ack = b""
+    try:
+        reply = c.recv()
+    except (socket.timeout, BenchError):
+        raise BenchError("no stop after Ctrl-C: %s" % stub.error_text(300))
+    if reply[:1] not in (b"T", b"S"):
+        raise BenchError("stop after Ctrl-C: %r" % reply)
+    return reply
+
+
+def read_u32(stub, address):
+    reply = stub.client.cmd("m%x,4" % address)
+    if len(reply) != 8:
+        raise BenchError("m%x,4 replied %r" % (address, reply))
+    return struct.unpack("<I", bytes.fromhex(reply.decode()))[0]
+
+
+def measure_timer_rate(kind, build, guest, qemu):
+    """PIT at 10 kHz through the 8259 to a 32-bit handler that returns with
+    iret, the guest idle in `sti; hlt`: handler runs per second over 2 s."""
+    stub = Stub(kind, build, guest, qemu)
+    try:
+        stub.boot(guest, SCENARIO_TIMER_RATE)
+        c = stub.client
+        c.sock.settimeout(10)
+        c.send("vCont;c")
+        time.sleep(0.3)
+        interrupt_and_wait(stub)
+        before = read_u32(stub, guest.sym["timer_ticks"])
+        t0 = time.monotonic()
+        c.send("vCont;c")
+        time.sleep(2.0)
+        interrupt_and_wait(stub)
+        elapsed = time.monotonic() - t0
+        ticks = read_u32(stub, guest.sym["timer_ticks"]) - before
+        if ticks <= 0:
+            raise BenchError("no timer interrupt reached the handler")
+        return {"timer_rate": ticks / elapsed}
+    finally:
+        stub.close()
+
+
+def measure_timer_steps(kind, build, guest, qemu, n, variant):
+    """n["irq_steps"] single steps in a loop with interrupts on and the PIT
+    at 1 kHz: how many stops are inside the timer handler. variant: None
+    (the stub's default), "sstep" (QEMU's Qqemu.sstep=1: interrupts while
+    stepping) or "stepirq" (kvmstub's monitor step-irq on)."""
+    stub = Stub(kind, build, guest, qemu)
+    key = "steps_in_handler" + ("_" + variant if variant else "")
+    # This scenario's handler returns with popf; ret (bench/multiboot.S).
+    lo, hi = guest.sym["timer_isr_noiret"], guest.sym["timer_isr_noiret_end"]
+    try:
+        stub.boot(guest, SCENARIO_TIMER_STEP)
+        c = stub.client
+        c.sock.settimeout(10)
+        stub.run_to(guest.sym["timer_step_loop"])
+        if variant == "sstep":
+            expect_ok(c.cmd("Qqemu.sstep=1"), "Qqemu.sstep=1")
+        elif variant == "stepirq":
+            reply = c.cmd("qRcmd," + b"step-irq on".hex())
+            while reply.startswith(b"O") and reply != b"OK":
+                reply = c.recv()
+            if reply != b"OK":
+                raise BenchError("monitor step-irq on replied %r" % reply)
+        inside = 0
+        start_ticks = read_u32(stub, guest.sym["timer_ticks"])
+        t0 = time.monotonic()
+        for i in range(n["irq_steps"]):
+            try:
+                reply = c.cmd("vCont;s")
+            except socket.timeout:
+                raise BenchError("step %d: no reply (%s)" % (i, stub.error_text(200)))
+            if reply[:1] not in (b"T", b"S"):
+                raise BenchError("step %d: %r" % (i, reply))
+            eip = stub.regs()["eip"]
+            inside += lo <= eip < hi
+        elapsed = time.monotonic() - t0
+        # Continue a while: held-back ticks must still come, and the guest
+        # must survive the steps (the count stands either way).
+        try:
+            c.send("vCont;c")
+            time.sleep(0.1)
+            interrupt_and_wait(stub)
+            if read_u32(stub, guest.sym["timer_ticks"]) == start_ticks and elapsed > 0.01:
+                raise BenchError("no tick reached the handler after the steps")
+        except BenchError as e:
+            raise BenchError("after %d steps (%d in the handler): %s" % (
+                n["irq_steps"], inside, e), partial={key: float(inside)})
+        return {key: float(inside)}
+    finally:
+        stub.close()
+
+
+def measure_int_pairs(kind, build, guest, qemu):
+    """`int $0x81` whose handler is a bare `iret`, 10,000 times in 32-bit
+    protected mode: time per pair (the host's emulator refuses both on
+    PVM, where kvmstub completes them)."""
+    stub = Stub(kind, build, guest, qemu)
+    try:
+        stub.boot(guest, SCENARIO_INT_PAIRS)
+        c = stub.client
+        c.sock.settimeout(30)
+        stub.run_to(guest.sym["int_pairs_start"])
+        count = read_u32(stub, guest.sym["int_pair_count"])
+        done = guest.sym["int_pairs_done"]
+        expect_ok(c.cmd("Z1,%x,1" % done), "Z1")
+        t0 = time.perf_counter()
+        try:
+            reply = c.cmd("vCont;c")
+        except socket.timeout:
+            raise BenchError("no stop at int_pairs_done (%s)" % stub.error_text(200))
+        elapsed = time.perf_counter() - t0
+        regs = stub.regs()
+        if reply[:1] != b"T" or regs["eip"] != done or regs["ecx"] != 0:
+            raise BenchError("int pairs ended with %r at %#x (%s)" % (
+                reply, regs["eip"], stub.error_text(200)))
+        return {"int_pair": elapsed / count}
+    finally:
+        stub.close()
+
+
 # -------------------------------------------------------------- the table
 
 class Measure:
@@ -837,14 +968,14 @@ def main():
     guest.after_next_address = guest.line_address(guest.after_next_line)
 
     n = {"steps": 2000, "g": 2000, "bp_cycles": 1000, "stepi": 2000, "cond_hits": 20000,
-         "cond_c_hits": 5000, "startups": 5}
+         "cond_c_hits": 5000, "startups": 5, "irq_steps": 2000}
     repeats = args.repeats
     # The QEMU side of the 20,000-hit condition takes ~35 s: two runs.
     slow_repeats = min(repeats, 2)
     if args.quick:
         repeats = slow_repeats = 1
         n.update(steps=500, g=500, bp_cycles=200, stepi=500, cond_hits=2000,
-                 cond_c_hits=500, startups=2)
+                 cond_c_hits=500, startups=2, irq_steps=500)
 
     have_qemu = (not args.no_qemu and shutil.which(QEMU64) is not None and
                  shutil.which(QEMU32) is not None)
@@ -897,6 +1028,20 @@ def main():
          lambda k, q: measure_stores(k, build, guest, q, False), QEMU64, repeats),
         ("stores", ["store_bp"],
          lambda k, q: measure_stores(k, build, guest, q, True), QEMU64, repeats),
+    ]
+    groups += [
+        ("interrupts", ["timer_rate"], lambda k, q: measure_timer_rate(k, build, guest, q),
+         QEMU64, repeats),
+        ("interrupts", ["int_pair"], lambda k, q: measure_int_pairs(k, build, guest, q),
+         QEMU64, repeats),
+        ("interrupts", ["steps_in_handler"],
+         lambda k, q: measure_timer_steps(k, build, guest, q, n, None), QEMU64, repeats),
+        ("interrupts", ["steps_in_handler_sstep"],
+         lambda k, q: (measure_timer_steps(k, build, guest, q, n, "sstep") if k == "qemu"
+                       else {}), QEMU64, repeats),
+        ("interrupts", ["steps_in_handler_stepirq"],
+         lambda k, q: (measure_timer_steps(k, build, guest, q, n, "stepirq")
+                       if k == "kvmstub" else {}), QEMU64, repeats),
     ]
     if have_gdb:
         groups += [
@@ -978,9 +1123,23 @@ def main():
                 s, True, None, "<=3 s", "", limit=3),
         Measure("rev_memory", "history memory for that window (base RAM copy not counted)",
                 "MiB", 1 / 1048576, True, None, "reported", ""),
+        Measure("timer_rate", "PIT 10 kHz to a 32-bit handler (iret), idle guest",
+                "interrupts/s", 1, False, 0, "", ""),
+        Measure("int_pair", "int $0x81 + iret, 32-bit", "us per pair", us, True, 0, "", ""),
     ]
     print()
     print_table(measures, results, floors, notes, qemu_note)
+    print("\n%d single steps in a loop with the PIT at 1 kHz: steps that stop inside the "
+          "timer handler, median [min-max]" % n["irq_steps"])
+    for label, kind, key in (("QEMU, default step flags", "qemu", "steps_in_handler"),
+                             ("QEMU, Qqemu.sstep=1", "qemu", "steps_in_handler_sstep"),
+                             ("kvmstub, default", "kvmstub", "steps_in_handler"),
+                             ("kvmstub, monitor step-irq on", "kvmstub",
+                              "steps_in_handler_stepirq")):
+        vals = results[kind].get(key, qemu_note if kind == "qemu" else "-")
+        text = vals if isinstance(vals, str) else (
+            "%d [%d-%d]" % (statistics.median(vals), min(vals), max(vals)) if vals else "-")
+        print("  %-30s %s" % (label, text))
     rep = results["qemu"].get("serial_rep")
     per = results["qemu"].get("serial_out")
     kv_rep = results["kvmstub"].get("serial_rep")

@@ -13,6 +13,11 @@ void bp_region(void);
 void serial_per_out(void);
 void serial_rep_outsb(void);
 void store_region(void);
+void timer_idle(void);
+void timer_spin(void);
+void int_pairs(void);
+void timer_setup(unsigned divisor, char *handler);
+extern char timer_isr[], timer_isr_noiret[], int81_isr[];
 
 /* What the harness writes before it continues from bench_ready. */
 enum bench_scenario {
@@ -24,7 +29,63 @@ enum bench_scenario {
 	SCENARIO_NEXT = 5,
 	SCENARIO_COND = 6,
 	SCENARIO_STORES = 7,
+	SCENARIO_TIMER_RATE = 8,  /* PIT at 10 kHz, idle in sti; hlt */
+	SCENARIO_TIMER_STEP = 9,  /* PIT at 1 kHz, spin with interrupts on */
+	SCENARIO_INT_PAIRS = 10,  /* int $0x81 + iret, int_pair_count times */
 };
+
+volatile unsigned timer_ticks;
+volatile unsigned int_pair_count = 10000;
+
+struct gate {
+	unsigned short off_lo, selector;
+	unsigned char zero, type_attr;
+	unsigned short off_hi;
+};
+static struct gate bench_idt[256];
+
+static void outb(unsigned short port, unsigned char value)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port));
+}
+
+static void set_gate(unsigned vector, char *handler)
+{
+	unsigned short cs;
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	bench_idt[vector].off_lo = (unsigned short)(unsigned)handler;
+	bench_idt[vector].off_hi = (unsigned short)((unsigned)handler >> 16);
+	bench_idt[vector].selector = cs;
+	bench_idt[vector].type_attr = 0x8e; /* 32-bit interrupt gate */
+}
+
+/* An IDT for IRQ0 (handler) and int $0x81, the 8259s remapped to 0x20/0x28 with
+ * only IRQ0 open, the PIT's channel 0 at 1193182 / divisor Hz. */
+void timer_setup(unsigned divisor, char *handler)
+{
+	struct __attribute__((packed)) {
+		unsigned short limit;
+		unsigned base;
+	} idtr = { sizeof(bench_idt) - 1, (unsigned)bench_idt };
+
+	set_gate(0x20, handler);
+	set_gate(0x81, int81_isr);
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+	outb(0x20, 0x11);
+	outb(0xa0, 0x11);
+	outb(0x21, 0x20);
+	outb(0xa1, 0x28);
+	outb(0x21, 0x04);
+	outb(0xa1, 0x02);
+	outb(0x21, 0x01);
+	outb(0xa1, 0x01);
+	outb(0x21, 0xfe);
+	outb(0xa1, 0xff);
+	outb(0x43, 0x34);
+	outb(0x40, (unsigned char)divisor);
+	outb(0x40, (unsigned char)(divisor >> 8));
+}
 
 volatile unsigned bench_scenario = SCENARIO_IDLE;
 volatile unsigned next_result;	/* what the stepped-over line computed */
@@ -78,6 +139,19 @@ void bench_main(void)
 		break;
 	case SCENARIO_STORES:
 		store_region();
+		break;
+	case SCENARIO_TIMER_RATE:
+		timer_setup(119, timer_isr);
+		timer_idle();
+		break;
+	case SCENARIO_TIMER_STEP:
+		timer_setup(1193, timer_isr_noiret);
+		timer_spin();
+		break;
+	case SCENARIO_INT_PAIRS:
+		timer_setup(0, timer_isr); /* the PIT's slowest rate: 18.2 Hz */
+		outb(0x21, 0xff);
+		int_pairs();
 		break;
 	default:
 		break;

@@ -111,6 +111,73 @@ serial_rep_outsb:
 serial_rep_done:
 	ret
 
+/* Timer scenarios: the PIT's IRQ0 (through the remapped 8259, vector
+ * 0x20) counts in timer_ticks; the handler returns with a 32-bit iret.
+ * timer_idle waits in `sti; hlt` (the delivery rate); timer_step_loop
+ * spins with interrupts on (where the harness single-steps). int_pairs
+ * runs ecx `int $0x81` whose handler is a bare iret (the cost of
+ * completing both on hosts that refuse them). */
+	.globl	timer_isr, timer_isr_end
+timer_isr:
+	push	%eax
+	incl	timer_ticks
+	mov	$0x20, %al
+	outb	%al, $0x20
+	pop	%eax
+	iret
+timer_isr_end:
+
+/* The same count without iret (popf; ret back to the same CS), for the
+ * stepping measure: QEMU's VM dies at a 32-bit iret on a host whose
+ * emulator refuses it, and how a handler returns is not what that
+ * measure is about. */
+	.globl	timer_isr_noiret, timer_isr_noiret_end
+timer_isr_noiret:
+	push	%eax
+	incl	timer_ticks
+	mov	$0x20, %al
+	outb	%al, $0x20
+	/* [esp] eax, +4 eip, +8 cs, +12 eflags -> eflags, eip for popf; ret */
+	mov	4(%esp), %eax
+	xchg	%eax, 12(%esp)
+	mov	%eax, 8(%esp)
+	pop	%eax
+	add	$4, %esp
+	popf
+	ret
+timer_isr_noiret_end:
+
+	.globl	int81_isr
+int81_isr:
+	iret
+
+	.globl	timer_idle
+timer_idle:
+	sti
+1:	hlt
+	jmp	1b
+
+	.globl	timer_spin
+timer_spin:
+	xor	%esi, %esi
+	sti
+	.globl	timer_step_loop
+timer_step_loop:
+	inc	%esi
+	jmp	timer_step_loop
+
+	.globl	int_pairs
+int_pairs:
+	mov	$int_pair_count, %ecx
+	.globl	int_pairs_start
+int_pairs_start:
+	mov	(%ecx), %ecx
+1:	int	$0x81
+	loop	1b
+	.globl	int_pairs_done
+int_pairs_done:
+	ret
+
 	.section .rodata
 	.globl	serial_text
 serial_text:

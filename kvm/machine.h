@@ -40,7 +40,9 @@ struct machine_config {
 	bool trace_io;
 	const uint16_t *console_ports;
 	unsigned nconsole_ports;
-	/* Devices beyond the bare machine's (see kvm/devices.h). */
+	/* The pc machine: KVM's in-kernel interrupt controllers and PIT,
+	 * and devices beyond the bare machine's (see kvm/devices.h). Off:
+	 * the original bare machine, where `hlt` ends the guest. */
 	bool pc_devices;
 	bool keyboard;
 	bool vga;
@@ -107,7 +109,9 @@ struct machine {
 
 	struct devices devices;
 
-	/* The in-kernel interrupt controllers (a pc machine); false on bare. */
+	/* The pc machine: in-kernel 8259s, IOAPIC, LAPIC and PIT; false on
+	 * bare. `hlt` is then handled inside KVM; a vCPU halted with IF=0 is
+	 * found on the periodic tick and reported as a KVM_EXIT_HLT. */
 	bool has_irqchip;
 	struct exit_stats exits;
 
@@ -172,6 +176,16 @@ int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
  * failed. Applies a changed slot layout first. */
 int machine_enter(struct machine *m, bool immediate);
 
+/* Raises (level 1) or lowers (0) ISA/IOAPIC interrupt line `irq`
+ * (0-23) through KVM_IRQ_LINE, routed as on a PC. -ENODEV on the bare
+ * machine. */
+int machine_irq_line(struct machine *m, unsigned irq, int level);
+
+/* After a stop that may have left the vCPU halted in `hlt` (a signal
+ * while it waited for an interrupt): makes it runnable again, so a step
+ * runs the next instruction instead of waiting. */
+int machine_wake_if_halted(struct machine *m);
+
 /* Hands queued (coalesced) output to the devices; returns 0 or -EPIPE. */
 int machine_drain_output(struct machine *m);
 
@@ -212,6 +226,9 @@ void machine_note_written(struct machine *m, uint64_t phys, uint64_t len);
  * instructions on a throwaway VM (about a millisecond). */
 struct host_caps {
 	bool int3_traps;     /* int3 + KVM_GUESTDBG_USE_SW_BP exits (VMX/SVM) */
+	/* int3 in protected mode ends KVM_RUN with an internal error, rip at
+	 * it (PVM): resumable, so it can be a breakpoint there. */
+	bool int3_internal_error;
 	bool dr_watch_fires; /* a DR7 write watchpoint exits (not every host) */
 };
 void machine_probe_host(const struct machine *m, struct host_caps *caps);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define DR7_GLOBAL_ENABLE(i) (2ULL << ((i) * 2))
@@ -134,6 +135,18 @@ static int insert_sw(struct kvm_target *kt, uint64_t addr)
 	 * tables): a debug register matches the linear address anyway. */
 	if (vcpu_translate(kt->m, addr, &phys, &span))
 		return insert_hw_slot(kt, addr, true) == 0 ? 0 : -EFAULT;
+	/* No byte traps here (real mode on the pc machine of a host whose
+	 * int3 goes to the guest's IVT, and whose hlt now waits for
+	 * interrupts): the four debug registers are all there is. */
+	if (!kt->bp_opcode || (!kt->sw_bp_real_mode && !(machine_sregs(kt->m)->cr0 & 1))) {
+		if (insert_hw_slot(kt, addr, true) == 0)
+			return 0;
+		snprintf(kt->m->error, sizeof(kt->m->error),
+			 "software breakpoint at 0x%llx: in real mode on this host's pc machine "
+			 "breakpoints use the 4 debug registers, and they are taken",
+			 (unsigned long long)addr);
+		return -ENOSPC;
+	}
 	if (grow((void **)&kt->sw, &kt->sw_cap, kt->nsw, sizeof(*kt->sw)))
 		return -ENOMEM;
 	/* Two linear addresses may alias one physical byte. */
@@ -415,7 +428,7 @@ int points_apply_debug(struct kvm_target *kt, bool stepping)
 	uint64_t dr7 = 0;
 	uint32_t control = KVM_GUESTDBG_ENABLE;
 
-	if (kt->bp_opcode == INT3_OPCODE)
+	if (kt->use_sw_bp)
 		control |= KVM_GUESTDBG_USE_SW_BP;
 	if (stepping)
 		control |= KVM_GUESTDBG_SINGLESTEP;

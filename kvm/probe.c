@@ -1,6 +1,6 @@
-/* kvm/probe.c — what this host's KVM does with int3 and with debug-register
- * data watchpoints, found at start-up by running two instructions at a time
- * on a throwaway VM.
+/* kvm/probe.c — what this host's KVM does with int3 (real and protected
+ * mode) and with debug-register data watchpoints, found at start-up by
+ * running two instructions at a time on a throwaway VM.
  *
  * On VMX and SVM, int3 with KVM_GUESTDBG_USE_SW_BP ends KVM_RUN with
  * KVM_EXIT_DEBUG (exception 3), and a DR7 write watchpoint fires after the
@@ -107,6 +107,44 @@ static bool probe_int3(struct probe_vm *p)
 	return probe_run(p, int3, sizeof(int3), &debug, &exception) && exception == 3;
 }
 
+/* int3 in flat 32-bit protected mode with no IDT: VMX/SVM would triple
+ * fault; PVM's emulator refuses it with an internal error, rip still at
+ * the int3, and the vCPU runs on once the state is put right: usable as a
+ * breakpoint in protected and long mode when the in-kernel irqchip takes
+ * `hlt` from us. */
+static bool probe_int3_internal_error(struct probe_vm *p)
+{
+	struct kvm_guest_debug debug = { .control = 0 };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = 0x08,
+				    .type = 0xb, .present = 1, .s = 1, .db = 1, .g = 1 };
+	struct kvm_segment data = code;
+
+	data.selector = 0x10;
+	data.type = 0x3;
+	memset(p->ram, 0, PROBE_RAM);
+	p->ram[PROBE_CODE] = 0xcc;
+	p->ram[PROBE_CODE + 1] = 0xf4;
+	if (ioctl(p->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		return false;
+	sregs.cr0 |= 1;
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.ss = sregs.fs = sregs.gs = data;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = PROBE_CODE;
+	regs.rflags = 0x2;
+	regs.rsp = 0x800;
+	if (ioctl(p->vcpu_fd, KVM_SET_SREGS, &sregs) < 0 ||
+	    ioctl(p->vcpu_fd, KVM_SET_REGS, &regs) < 0 ||
+	    ioctl(p->vcpu_fd, KVM_SET_GUEST_DEBUG, &debug) < 0 ||
+	    ioctl(p->vcpu_fd, KVM_RUN, 0) < 0 ||
+	    p->run->exit_reason != KVM_EXIT_INTERNAL_ERROR ||
+	    ioctl(p->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return false;
+	return regs.rip == PROBE_CODE;
+}
+
 static bool probe_dr_write_watch(struct probe_vm *p)
 {
 	/* mov %al, (0x2000) */
@@ -131,6 +169,9 @@ void machine_probe_host(const struct machine *m, struct host_caps *caps)
 	if (probe_open(m, &p)) {
 		caps->int3_traps = probe_int3(&p);
 		caps->dr_watch_fires = probe_dr_write_watch(&p);
+		if (!caps->int3_traps)
+			caps->int3_internal_error = probe_int3_internal_error(&p);
 	}
+
 	probe_close(&p);
 }

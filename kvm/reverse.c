@@ -953,7 +953,7 @@ int reverse_resume(struct reverse *r, const struct target_resume *how,
 }
 
 #define RFLAGS_IF (1ULL << 9)
-#define WINDOW_MAX_STEPS 64
+#define WINDOW_MAX_STEPS 8
 
 /* The vector the irqchip will deliver next, from the local APIC's IRR or
  * else the 8259s' unmasked requests (rotation ignored: a guess is enough,
@@ -1030,25 +1030,29 @@ int reverse_window(struct reverse *r, struct target_stop *stop)
 		if (err)
 			return err;
 	}
+	/* Nothing pending: nothing to let in. */
+	int vector = pending_vector(r);
+	if (vector < 0)
+		return 2;
 	/* Interrupts off at the tick (a kernel's `sti; hlt; cli` loop spends
 	 * most of its time so): step on, interrupts held, a little way to
-	 * where they are on. Those steps are ordinary recorded execution. */
+	 * where they are on. Those steps are ordinary recorded execution;
+	 * a breakpoint on the way is left for the run to hit. */
 	struct target_resume on = { .kind = TARGET_RESUME_STEP };
+	struct target_stop at_bp;
 	for (int n = 0; n < WINDOW_MAX_STEPS && !(machine_regs(r->m)->rflags & RFLAGS_IF); n++) {
+		if (bp_at_pc(kt, &at_bp))
+			return 2;
 		int err = run_loop_resume_live(kt, &on, stop);
 		if (err)
 			return err;
 		if (stop->reason != TARGET_STOP_STEP)
 			return 1;
 	}
-	if (!(machine_regs(r->m)->rflags & RFLAGS_IF))
-		return 2; /* nothing can come in */
-	/* A step lets the interrupt in but also runs the handler's first
-	 * instruction, stepping over a breakpoint there; a debug register
-	 * on the handler stops at its entry instead (0 instructions). */
+	if (!(machine_regs(r->m)->rflags & RFLAGS_IF) || bp_at_pc(kt, &at_bp))
+		return 2; /* nothing can come in here, or the run stops here first */
 	struct target_resume step = { .kind = TARGET_RESUME_STEP };
 	uint64_t before = position(r);
-	int vector = pending_vector(r);
 	uint64_t handler = vector >= 0 ? handler_of(r, vector) : 0;
 	int slot = -1;
 	for (int i = 0; handler && i < 4 && slot < 0; i++)
@@ -1060,11 +1064,13 @@ int reverse_window(struct reverse *r, struct target_stop *stop)
 		kt->hw_for_sw[slot] = false;
 		kt->hw_addr[slot] = handler;
 	}
-	kt->hold_irqs = false;
+	bool step_blocks = kt->step_blocks_irq;
+	kt->hold_irqs = kt->step_blocks_irq = false;
 	kt->window_step = slot >= 0;
 	int err = run_loop_resume_live(kt, &step, stop);
 	kt->window_step = false;
 	kt->hold_irqs = true;
+	kt->step_blocks_irq = step_blocks;
 	if (slot >= 0)
 		kt->hw_used[slot] = false;
 	if (err)

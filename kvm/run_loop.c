@@ -5,13 +5,22 @@
  *   immediate_exit run, so it stops after exactly one instruction whether
  *   the host delivers the step trap after the exit (VMX) or loses it;
  * - accesses to trapped pages (kvm/points.c) are served here and
- *   completed the same way when a watchpoint fired. */
+ *   completed the same way when a watchpoint fired;
+ * - an instruction the host's emulator refuses (KVM_EXIT_INTERNAL_ERROR,
+ *   rip at it: on PVM our own int3 breakpoint, or the guest's int n, int3,
+ *   iret) is our breakpoint or is completed by kvm/insn_complete.c;
+ * - on the pc machine `hlt` is KVM's: a vCPU halted with IF=0 comes back
+ *   from machine_enter as KVM_EXIT_HLT, the guest's end, and a step after
+ *   a signal that found the vCPU halted first makes it runnable. */
 #include "kvm/vcpu_internal.h"
 #include "kvm/reverse.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "kvm/insn_complete.h"
 
 #define RFLAGS_ZF (1ULL << 6)
 #define RFLAGS_TF (1ULL << 8)
@@ -129,13 +138,15 @@ static void stop_exited(struct target_stop *stop, int status)
 	stop->exit_status = status;
 }
 
-/* KVM_EXIT_HLT: one of our breakpoints, or the guest's own end. */
+/* KVM_EXIT_HLT: one of our breakpoints, or the guest's own end (on the
+ * pc machine, where KVM runs hlt itself, machine_enter reports a vCPU
+ * halted with IF=0 this way). */
 static void handle_hlt(struct kvm_target *kt, struct target_stop *stop)
 {
 	struct machine *m = kt->m;
 	uint64_t at = vcpu_linear_pc(m) - 1;
 
-	if (points_sw_at_linear(kt, at)) {
+	if (kt->bp_opcode == HLT_OPCODE && points_sw_at_linear(kt, at)) {
 		machine_regs(m)->rip -= 1;
 		machine_regs_changed(m);
 		if (kt->rev)
@@ -145,6 +156,96 @@ static void handle_hlt(struct kvm_target *kt, struct target_stop *stop)
 		return;
 	}
 	stop_exited(stop, 0);
+}
+
+
+/* ---- instructions the host refuses ---- */
+
+static int complete_read(void *ctx, uint64_t linear, void *buf, size_t len)
+{
+	return vcpu_read_mem(ctx, linear, buf, len) == (long)len ? 0 : -EFAULT;
+}
+
+/* Writes the way a guest store would land: around our breakpoint bytes,
+ * and seen by write watchpoints. All or nothing. */
+static int complete_write(void *ctx, uint64_t linear, const void *buf, size_t len)
+{
+	struct kvm_target *kt = ctx;
+	uint64_t phys, span;
+
+	if (len && linear + (len - 1) < linear)
+		return -EFAULT;
+	for (size_t done = 0; done < len; done += span) {
+		if (vcpu_translate(kt->m, linear + done, &phys, &span))
+			return -EFAULT;
+	}
+	for (size_t done = 0; done < len;) {
+		vcpu_translate(kt->m, linear + done, &phys, &span);
+		uint64_t chunk = len - done < span ? len - done : span;
+		points_write_around(kt, phys, (const uint8_t *)buf + done, chunk);
+		points_check_watches(kt, phys, chunk, true);
+		done += chunk;
+	}
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* Finishes the instruction at rip as the SDM says (kvm/insn_complete.c).
+ * Returns 0 when done; otherwise fills a crash stop naming it and returns
+ * 1. */
+static int complete_refused(struct kvm_target *kt, struct target_stop *stop,
+			    const char *prefix)
+{
+	struct machine *m = kt->m;
+	const struct insn_memory mem = { kt, complete_read, complete_write };
+	char why[160];
+	uint64_t start = now_ns();
+
+	int err = insn_complete(machine_regs(m), machine_sregs(m), &mem, why, sizeof(why));
+	if (err) {
+		stop->reason = TARGET_STOP_CRASH;
+		stop->crash = TARGET_CRASH_INTERNAL_ERROR;
+		snprintf(stop->why, sizeof(stop->why), "%.40s: %.110s", prefix, why);
+		return 1;
+	}
+	machine_regs_changed(m);
+	machine_sregs_changed(m);
+	kt->completions++;
+	kt->completion_ns += now_ns() - start;
+	return 0;
+}
+
+/* KVM_EXIT_INTERNAL_ERROR. On PVM an emulation failure (suberror 1)
+ * leaves rip at an instruction the emulator refused: our own int3
+ * breakpoint, or a guest's int n/int3/iret that kvmstub completes.
+ * Returns 0 when the guest may run on, 1 with *stop filled. */
+static int handle_internal_error(struct kvm_target *kt, struct target_stop *stop)
+{
+	struct machine *m = kt->m;
+	uint64_t pc = vcpu_linear_pc(m);
+	char what[64];
+
+	snprintf(what, sizeof(what), "KVM internal error, suberror %u", m->run->internal.suberror);
+	if (m->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
+		stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, what);
+		return 1;
+	}
+	struct sw_breakpoint *bp = kt->bp_opcode == INT3_OPCODE ? points_sw_at_linear(kt, pc) : NULL;
+	if (bp && m->ram[bp->phys] == INT3_OPCODE) {
+		/* The counter counted the refused int3 (measured). */
+		if (kt->rev)
+			reverse_uncount_instruction(kt->rev);
+		stop->reason = TARGET_STOP_SWBREAK;
+		stop->addr = pc;
+		return 1;
+	}
+	return complete_refused(kt, stop, what);
 }
 
 static void handle_debug(struct kvm_target *kt, struct target_stop *stop, bool stepping)
@@ -415,6 +516,7 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 		}
 		if (err == -EINTR) {
 			stop->reason = TARGET_STOP_INTERRUPTED;
+			kt->maybe_halted = m->has_irqchip;
 			return 0;
 		}
 		if (err)
@@ -470,6 +572,18 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 			return devices_flush(dev);
 		case KVM_EXIT_DEBUG:
 			handle_debug(kt, stop, stepping);
+			if (stop->reason == TARGET_STOP_CRASH && (machine_sregs(m)->cr0 & 1)) {
+				/* The guest's own int3 where USE_SW_BP traps every
+				 * int3: give it to the guest's IDT as the CPU would
+				 * have (a #BP trap frame). Real mode stays a stop. */
+				if (complete_refused(kt, stop, "the guest's own int3"))
+					return devices_flush(dev);
+				memset(stop, 0, sizeof(*stop));
+				if (!stepping)
+					break;
+				stop->reason = TARGET_STOP_STEP;
+				stop->addr = vcpu_linear_pc(m);
+			}
 			return devices_flush(dev);
 		case KVM_EXIT_INTR:
 			stop->reason = TARGET_STOP_INTERRUPTED;
@@ -477,13 +591,21 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 		case KVM_EXIT_SHUTDOWN:
 			stop_crash(stop, m, TARGET_CRASH_TRIPLE_FAULT, "triple fault (shutdown)");
 			return devices_flush(dev);
-		case KVM_EXIT_INTERNAL_ERROR: {
-			char what[64];
-			snprintf(what, sizeof(what), "KVM internal error, suberror %u",
-				 m->run->internal.suberror);
-			stop_crash(stop, m, TARGET_CRASH_INTERNAL_ERROR, what);
-			return devices_flush(dev);
-		}
+		case KVM_EXIT_INTERNAL_ERROR:
+			if (handle_internal_error(kt, stop))
+				return devices_flush(dev);
+			if (kt->watch_hit) {
+				/* The completed instruction's frame landed on a
+				 * watched stack. */
+				stop->reason = kt->watch_reason;
+				stop->addr = kt->watch_addr;
+				return devices_flush(dev);
+			}
+			if (stepping) {
+				stop->reason = TARGET_STOP_STEP;
+				return devices_flush(dev);
+			}
+			break;
 		case KVM_EXIT_FAIL_ENTRY: {
 			char what[64];
 			snprintf(what, sizeof(what), "VM entry failed, reason 0x%llx",
@@ -636,12 +758,27 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 	uint64_t start_rip = regs->rip, mask = width_mask(width ? width : 8);
 	uint64_t count = width ? regs->rcx & mask : 0;
 
+	if (kt->maybe_halted) {
+		/* Stopped by a signal while in hlt: the step runs what follows
+		 * it rather than wait for an interrupt it may not take. */
+		kt->maybe_halted = false;
+		int err = machine_wake_if_halted(m);
+		if (err)
+			return err;
+	}
 	if (n && insn[0] == HLT_OPCODE) {
-		/* A step over hlt is the guest's end (no irqchip wakes it); the
-		 * host would otherwise run on past it. */
+		/* The host would run on past hlt. With IF=0 (or no irqchip) it
+		 * is the guest's end. With interrupts on, the step ends after
+		 * it as if woken at once: the interrupt that would wake it
+		 * stays pending for the next continue. */
 		regs->rip += 1;
 		machine_regs_changed(m);
-		stop_exited(stop, 0);
+		if (m->has_irqchip && (regs->rflags & (1ULL << 9))) {
+			stop->reason = TARGET_STOP_STEP;
+			stop->addr = vcpu_linear_pc(m);
+		} else {
+			stop_exited(stop, 0);
+		}
 		return 0;
 	}
 	if (count > 1) {

@@ -68,9 +68,19 @@ struct kvm_target {
 	uint8_t hw_len[4];
 	bool dr_watch_fires; /* the start-up probe saw a DR7 data watch fire */
 	uint64_t hw_addr[4];
-	/* The software breakpoint byte: hlt (0xf4) everywhere, or int3 (0xcc)
-	 * where a start-up probe showed KVM_GUESTDBG_USE_SW_BP traps it. */
+	/* The software breakpoint byte: hlt (0xf4) on the bare machine, int3
+	 * (0xcc) where a start-up probe showed KVM_GUESTDBG_USE_SW_BP traps it
+	 * (use_sw_bp) or, on the pc machine, where int3 ends KVM_RUN with an
+	 * internal error at it (PVM, protected and long mode only: real-mode
+	 * int3 goes to the guest's IVT there, so Z0 takes a debug register). */
 	uint8_t bp_opcode;
+	bool use_sw_bp;
+	bool sw_bp_real_mode; /* bp_opcode traps in real mode too */
+	/* The last stop was a signal that may have found the vCPU in `hlt`. */
+	bool maybe_halted;
+	/* Instructions the host refused and kvmstub completed (insn_complete),
+	 * and the time that took. */
+	uint64_t completions, completion_ns;
 	/* The last run ended on a signal, not at a stop the guest caused:
 	 * resuming must not step off a breakpoint at pc that never fired. */
 	bool interrupted;
@@ -88,7 +98,9 @@ struct kvm_target {
 	unsigned long exits_since_tick;
 	bool lifted;
 	bool probing;       /* a step to see whether the guest is stalled */
-	bool step_blocks_irq; /* steps take no interrupt (where the host can) */
+	/* Steps take no interrupt (KVM_GUESTDBG_BLOCKIRQ, where the host has
+	 * it): on unless the user said "monitor step-irq on". */
+	bool step_blocks_irq;
 	bool probe_stalled; /* ... and it did not finish within a tick */
 	/* Lifted instructions in a row with not one instruction run normally
 	 * between them: a guest that only advances that way is told about. */

@@ -260,6 +260,16 @@ static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len)
 	return 0;
 }
 
+static int kt_set_step_irq(void *t, bool on)
+{
+	struct kvm_target *kt = kvm_target_of(t);
+
+	if (!kt->m->has_irqchip)
+		return -ENODEV; /* the bare machine has no interrupts to take */
+	kt->step_blocks_irq = !on;
+	return 0;
+}
+
 static const struct target_ops kvm_target_ops = {
 	.arch = kt_arch,
 	.get_regs = kt_get_regs,
@@ -281,7 +291,7 @@ static const struct target_ops kvm_target_ops = {
 	.get_exit_counts = sysops_exit_counts,
 	.set_trace_io = sysops_set_trace_io,
 	.get_screen_text = sysops_screen_text,
-	.set_step_irq = NULL, /* comes with the interrupt controller */
+	.set_step_irq = kt_set_step_irq,
 	.restart = sysops_restart,
 	.record = reverse_command,
 };
@@ -290,7 +300,15 @@ void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host
 {
 	memset(kt, 0, sizeof(*kt));
 	kt->m = m;
-	kt->bp_opcode = caps->int3_traps ? INT3_OPCODE : HLT_OPCODE;
+	kt->use_sw_bp = caps->int3_traps;
+	if (caps->int3_traps)
+		kt->bp_opcode = INT3_OPCODE;
+	else if (m->has_irqchip)
+		kt->bp_opcode = caps->int3_internal_error ? INT3_OPCODE : 0;
+	else
+		kt->bp_opcode = HLT_OPCODE;
+	kt->sw_bp_real_mode = caps->int3_traps || !m->has_irqchip;
+	kt->step_blocks_irq = true;
 	kt->dr_watch_fires = caps->dr_watch_fires;
 	m->report_ticks = true;
 }

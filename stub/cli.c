@@ -124,8 +124,9 @@ static const char cli_usage_text[] =
 	"  --trace-io           print every port I/O exit on stderr\n"
 	"  --record             record from the first instruction, for reverse execution\n"
 	"  --record-limit SIZE  history kept for reverse execution (default 256M)\n"
-	"  --machine pc|bare    the PC's devices (CMOS, i8042, fw_cfg, reset and\n"
-	"                       power-off ports, COM1 IRQ4) or none (default bare)\n"
+	"  --machine pc|bare    pc (default): interrupt controllers, PIT, the PC's\n"
+	"                       devices; hlt waits for interrupts. bare: none of\n"
+	"                       them; hlt ends the guest\n"
 	"  --vga                show the VGA text screen: live in a terminal, and\n"
 	"                       the final screen as plain text on stdout at the end\n"
 	"  --keyboard           stdin types on the i8042 keyboard instead of COM1\n"
@@ -147,7 +148,7 @@ static const char cli_usage_text[] =
 	"kernels start in protected mode as their protocols say.\n"
 	"\n"
 	"exit status:\n"
-	"  0          the guest executed hlt\n"
+	"  0          the guest executed hlt (pc: with interrupts off)\n"
 	"  (v<<1)|1   the guest wrote v to the exit device at port 0xf4 (odd)\n"
 	"  2          usage error\n"
 	"  4          the image cannot be loaded\n"
@@ -618,6 +619,7 @@ static int parse_module(const char *text, struct cli_options *opts, char *err,
 static void set_defaults(struct cli_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
+	opts->machine = CLI_MACHINE_PC;
 	opts->gdb_kind = CLI_GDB_TCP;
 	strcpy(opts->gdb_host, DEFAULT_GDB_HOST);
 	opts->gdb_port = DEFAULT_GDB_PORT;

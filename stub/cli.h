@@ -50,7 +50,7 @@ struct cli_options {
 	bool trace_io;
 	bool record;           /* record from the first instruction */
 	uint64_t record_limit; /* bytes of reverse-execution history, default 256 MiB */
-	enum cli_machine machine; /* default bare */
+	enum cli_machine machine; /* default pc */
 	bool vga;
 	bool keyboard;
 	bool no_reboot;

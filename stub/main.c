@@ -294,8 +294,12 @@ int main(int argc, char **argv)
 	struct host_caps caps = { 0 };
 	if (!opts.no_gdb) {
 		machine_probe_host(&machine, &caps);
-		fprintf(stderr, "kvmstub: software breakpoints use %s; watchpoints use %s\n",
-			caps.int3_traps ? "int3 (this host traps it)" : "hlt (int3 does not trap here)",
+		const char *sw = caps.int3_traps ? "int3 (this host traps it)"
+				 : !machine.has_irqchip ? "hlt (int3 does not trap here)"
+				 : caps.int3_internal_error
+					 ? "int3 (this host refuses it; real mode: the 4 debug registers)"
+					 : "the 4 debug registers (neither int3 nor hlt traps here)";
+		fprintf(stderr, "kvmstub: software breakpoints use %s; watchpoints use %s\n", sw,
 			caps.dr_watch_fires ? "debug registers, then memory slots"
 					    : "memory slots (debug-register data watchpoints do not fire here)");
 	}

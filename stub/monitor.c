@@ -278,7 +278,10 @@ static void switch_command(struct target t, struct textbuf *out, const struct co
 		return;
 	}
 	int err = op(t.impl, on);
-	if (err)
+	if (err == -ENODEV)
+		textbuf_printf(out, "%s: no interrupt controller on this machine (--machine bare)\n",
+			       name);
+	else if (err)
 		textbuf_printf(out, "%s: %s\n", name, strerror(-err));
 	else
 		textbuf_printf(out, "%s is %s\n", name, on ? "on" : "off");

@@ -219,6 +219,8 @@ struct target_ops {
 	 * (NUL-terminated, at most TARGET_SCREEN_TEXT_MAX bytes with the NUL);
 	 * -ENODEV when guest RAM does not reach the text buffer. */
 	int (*get_screen_text)(void *target, char *out, size_t cap);
+	/* Whether a step may enter an interrupt handler (off by default:
+	 * interrupts stay pending while stepping and come on continue). */
 	int (*set_step_irq)(void *target, bool on);
 	/* Starts the guest again from its image, as a fresh machine: RAM
 	 * reloaded, vCPU and devices reset, breakpoints kept. file is the

@@ -162,7 +162,8 @@ def test_a_gdb_write_while_recording_is_replayed_and_writes_are_refused_in_the_p
 
 
 def test_recording_by_single_steps_where_there_is_no_counter_goes_back_the_same():
-    # What a host without KVM's instruction counter gets (forced here).
+    # What a host without KVM's instruction counter gets (forced here; on
+    # the bare machine: recording by steps does not take interrupts yet).
     ref_out, ref_status = reference_run()
     r = record_session([
         "monitor record status",
@@ -170,7 +171,8 @@ def test_recording_by_single_steps_where_there_is_no_counter_goes_back_the_same(
         "p v", "reverse-continue", "p v",
         "reverse-finish", "p i", "delete",
         "watch total", "reverse-continue", "p total",
-        "delete", "continue"], env={"KVMSTUB_TEST_RECORD_BY_STEPS": "1"})
+        "delete", "continue"], stub_args=("--record", "--machine", "bare"),
+        env={"KVMSTUB_TEST_RECORD_BY_STEPS": "1"})
     r.expect("recording: on (every instruction single-stepped)", "Old value = ",
              "New value = ")
     assert r.values()[:4] == ["96354", "3105", "2", "97"], r.describe()
@@ -275,6 +277,24 @@ def test_a_reset_while_recording_starts_a_new_history():
         "delete", "kill"])
     r.expect("recording: on", "instructions recorded: 0 (positions 0 to 0)",
              "Breakpoint 1, mix (v=0, i=0)", "No more reverse-execution history")
+
+
+def test_timer_interrupts_replay_and_reverse_continue_lands_on_the_previous_tick():
+    # The pc machine, the PIT at 1 kHz through the 8259 (timer64.elf: also
+    # int $0x80, #DE, its own int3, #UD, #GP, IOAPIC and LAPIC timers).
+    ref = subprocess.run([testlib.KVMSTUB, "--no-gdb", guest("timer64.elf")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    stub = Stub(["--record", "--machine", "pc", guest("timer64.elf")])
+    r = run_script(stub, preamble(stub, guest("timer64.elf")) + [
+        "break pit_tick", "continue", "continue", "continue", "p pic_ticks",
+        "reverse-continue", "p pic_ticks", "reverse-continue", "p pic_ticks",
+        "continue", "p pic_ticks", "continue", "p pic_ticks",
+        "continue", "p pic_ticks",
+        "monitor record status",
+        "delete", "continue"], timeout=120)
+    assert r.values() == ["2", "1", "0", "1", "2", "3"], r.describe()
+    r.expect("interrupt windows: ", "exited normally")
+    assert r.stub_out == ref.stdout and r.status == ref.returncode == 0, r.describe()
 
 
 def test_reverse_without_recording_is_the_start_of_history():

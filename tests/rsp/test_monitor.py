@@ -260,7 +260,9 @@ def test_info_exits_counts_the_guests_port_io_and_breakpoint():
         assert "exits by reason (0 in all)" in text, text
         run_to(c, nm("hello64.elf")["halt"])
         text = mon(c, "info exits")
-        assert re.search(r"^  HLT +1$", text, re.M), text          # the breakpoint
+        # The breakpoint: a hlt byte on the bare machine; on the pc machine
+        # an int3 the host refuses (PVM) or traps (VMX/SVM).
+        assert re.search(r"^  (HLT|INTERNAL_ERROR|DEBUG) +1$", text, re.M), text
         # "Hello from long mode\n": one LSR poll (port 0x3fd) per byte.
         m = re.search(r"^  0x03fd  in +(\d+)  out +0$", text, re.M)
         assert m and int(m.group(1)) >= 21, text
@@ -285,13 +287,14 @@ def test_trace_io_on_prints_each_port_access_and_off_stops():
 
 
 def test_lapic_pic_and_step_irq_say_why_not_on_the_bare_machine():
-    with Stub([guest("hello64.elf")]) as st:
+    with Stub(["--machine", "bare", guest("hello64.elf")]) as st:
         c = st.client()
         assert mon(c, "info lapic") == \
             "info lapic: no interrupt controller on this machine (--machine bare)\n"
         assert mon(c, "info pic") == \
             "info pic: no interrupt controller on this machine (--machine bare)\n"
-        assert mon(c, "step-irq on") == "step-irq: not available on this machine\n"
+        assert mon(c, "step-irq on") == \
+            "step-irq: no interrupt controller on this machine (--machine bare)\n"
 
 
 def test_long_monitor_output_comes_as_many_o_packets_also_in_ack_mode():

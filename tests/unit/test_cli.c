@@ -172,7 +172,7 @@ static void test_flags_are_set(void)
 static void test_pc_device_options_default_off_and_are_set(void)
 {
 	CHECK_EQ(PARSE("k"), 0);
-	CHECK_EQ(opts.machine, CLI_MACHINE_BARE);
+	CHECK_EQ(opts.machine, CLI_MACHINE_PC);
 	CHECK(!opts.vga);
 	CHECK(!opts.keyboard);
 	CHECK(!opts.no_reboot);
