@@ -179,6 +179,14 @@ def test_recording_by_single_steps_where_there_is_no_counter_goes_back_the_same(
     assert r.stub_out == ref_out and r.status == ref_status, r.describe()
 
 
+def test_reverse_step_goes_back_into_the_function_just_returned_from():
+    r = record_session([
+        "break revdemo.c:%d" % mix_line(), "continue", "continue", "delete",
+        "next", "reverse-step", "bt 1", "p v",
+        "delete", "continue"])
+    r.expect("#0  mix (v=97, i=98) at guests/revdemo.c:", "$1 = 97", "exited with code")
+
+
 def test_reverse_watch_shows_the_state_before_the_write():
     r = record_session([
         "break mix", "continue", "continue", "continue",
