@@ -28,6 +28,8 @@ import tempfile
 import threading
 import time
 
+import reverse  # bench/reverse.py: the reverse-execution rows (kvmstub only)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QEMU64 = "qemu-system-x86_64"
 QEMU32 = "qemu-system-i386"
@@ -870,7 +872,8 @@ def measure_int_pairs(kind, build, guest, qemu):
 
 class Measure:
     def __init__(self, key, label, unit, scale, lower_is_better, target, target_text,
-                 floor=""):
+                 floor="", limit=None):
+        self.limit = limit  # an absolute target (in the unit shown), not a ratio
         self.key, self.label, self.unit, self.scale = key, label, unit, scale
         self.lower_is_better = lower_is_better
         self.target, self.target_text, self.floor = target, target_text, floor
@@ -911,7 +914,11 @@ def print_table(measures, results, floors, notes, qemu_note):
         kv = results["kvmstub"].get(m.key)
         qe = results["qemu"].get(m.key, qemu_note)
         r = ratio(kv, qe, m)
-        if r is None:
+        if m.limit is not None:
+            rtext = "-"
+            met = ("-" if isinstance(kv, str) or not kv else
+                   "yes" if statistics.median(kv) * m.scale <= m.limit else "no")
+        elif r is None:
             rtext = "-"
             met = ("yes (QEMU fails)" if not isinstance(kv, str) and kv and
                    isinstance(qe, str) and qemu_note is None else "-")
@@ -1046,6 +1053,9 @@ def main():
              QEMU32, repeats),
             ("gdb", ["gdb_cond_asm"], lambda k, q: measure_gdb_cond_asm(k, build, guest, q, n),
              QEMU64, slow_repeats),
+            ("reverse", ["rev_record_slowdown", "rev_stepi", "rev_continue", "rev_memory",
+                         "rev_record_steps_slowdown"],
+             lambda k, q: reverse.measure_reverse(k, build, free_port()), QEMU64, 1),
         ]
     for name, keys, fn, qemu, reps in groups:
         if args.only and args.only not in name:
@@ -1064,6 +1074,8 @@ def main():
                 except BenchError as e:
                     record(kind, getattr(e, "partial", {}))
                     fail(kind, keys, e)
+                except reverse.ReverseBenchError as e:
+                    fail(kind, keys, BenchError(str(e)))
                 except (OSError, socket.timeout, subprocess.TimeoutExpired) as e:
                     fail(kind, keys, BenchError(repr(e)))
         print(" %.0f s" % (time.monotonic() - t_group), flush=True)
@@ -1101,6 +1113,16 @@ def main():
                 True, 20, ">=20x", ""),
         Measure("gdb_cond_c", "gdb hbreak f if n == %d, continue" % n["cond_c_hits"], "s", s,
                 True, 20, "(>=20x)", ""),
+        Measure("rev_record_slowdown", "recording: run time with / without --record", "x", 1,
+                True, None, "<=10x", "insn_emulation counter (PVM)", limit=10),
+        Measure("rev_record_steps_slowdown", "recording by single steps (hosts without the counter)",
+                "x", 1, True, None, "<=10x", "KVM single step per instruction", limit=10),
+        Measure("rev_stepi", "reverse-stepi, ~10M instructions of history", "ms", ms, True,
+                None, "<=100 ms", "", limit=100),
+        Measure("rev_continue", "reverse-continue to a breakpoint 1M instructions back", "s",
+                s, True, None, "<=3 s", "", limit=3),
+        Measure("rev_memory", "history memory for that window (base RAM copy not counted)",
+                "MiB", 1 / 1048576, True, None, "reported", ""),
         Measure("timer_rate", "PIT 10 kHz to a 32-bit handler (iret), idle guest",
                 "interrupts/s", 1, False, 0, "", ""),
         Measure("int_pair", "int $0x81 + iret, 32-bit", "us per pair", us, True, 0, "", ""),

@@ -15,7 +15,7 @@ NM ?= nm
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
 	      triplefault realcs stepper selfcopy echo printspin idle
 GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf gdtboot timer32 timer64 uartirq32 uartirq64 \
-	     restart64
+	     restart64 revdemo64
 GUEST_PC := pcprobe vgahello kbdecho tables
 
 GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \
@@ -115,6 +115,9 @@ $(GB)/hello64.elf: $(GB)/obj64/start64.o $(GB)/obj64/hello.o $(GB)/obj64/uart.o 
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/cdemo64.elf: $(GB)/obj64/start64.o $(GB)/obj64/cdemo.o $(GB)/obj64/uart.o guests/kernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/revdemo64.elf: $(GB)/obj64/start64.o $(GB)/obj64/revdemo.o $(GB)/obj64/uart.o guests/kernel.ld
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/timer32.elf: $(GB)/obj32/start32.o $(GB)/obj32/timer.o $(GB)/obj32/timer_isr.o \

@@ -292,6 +292,8 @@ int machine_drain_output(struct machine *m)
 		memcpy(data, e->data, sizeof(data));
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		ring->first = (ring->first + 1) % m->ring_max;
+		if (m->discard_output)
+			continue; /* replay: the output went out when it was recorded */
 		int err = devices_port_io(&m->devices, (uint16_t)e->phys_addr, true,
 					  len ? len : 1, 1, data);
 		if (err)
@@ -317,6 +319,19 @@ static bool only_flush_tick(void)
 		if (sig != MACHINE_FLUSH_SIGNAL && sigismember(&pending, sig))
 			return false;
 	return true;
+}
+
+/* Whether any signal is pending (they stay pending after KVM_RUN). */
+static bool signal_waiting(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending))
+		return true;
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		if (sigismember(&pending, sig))
+			return true;
+	return false;
 }
 
 int machine_create(struct machine *m, const struct machine_config *config)
@@ -461,6 +476,8 @@ void machine_destroy(struct machine *m)
 	if (m->ram)
 		munmap(m->ram, m->ram_size);
 	free(m->page_want);
+	free(m->logged_pages);
+	m->logged_pages = NULL;
 	free(m->touched);
 	free(m->reset_state);
 	m->touched = m->dirty_scratch = NULL;
@@ -596,7 +613,7 @@ int machine_enter(struct machine *m, bool immediate)
 
 	sync_com1_coalescing(m);
 	m->run->immediate_exit = immediate;
-	int rc, run_errno;
+	int rc, run_errno, spurious = 0;
 	bool ticked = false;
 	for (;;) {
 		rc = ioctl(m->vcpu_fd, KVM_RUN, 0);
@@ -627,10 +644,17 @@ int machine_enter(struct machine *m, bool immediate)
 				if (halted == HALTED_IF_SET)
 					continue;
 			}
+			if (m->tick_hook && m->tick_hook(m->tick_ctx))
+				break; /* -EINTR: kvm/reverse.c wants the run ended */
 			if (!m->report_ticks)
 				continue;
 			ticked = true;
 		}
+		/* After a full state restore the first KVM_RUN can return EINTR
+		 * with no signal at all (measured on PVM): run again. */
+		if (!ticked && rc < 0 && run_errno == EINTR && !immediate && !signal_waiting() &&
+		    spurious++ < 4)
+			continue;
 		break;
 	}
 	m->run->immediate_exit = 0;
@@ -708,6 +732,48 @@ static int set_slot(struct machine *m, const struct machine_slot *s)
 	};
 	if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return IOCTL_FAIL(m, "KVM_SET_USER_MEMORY_REGION");
+	return 0;
+}
+
+int machine_collect_dirty_pages(struct machine *m)
+{
+	for (unsigned i = 0; i < m->nslots; i++) {
+		int err = machine_collect_dirty(m, &m->slots[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void machine_note_written(struct machine *m, uint64_t phys, uint64_t len)
+{
+	machine_note_host_write(m, phys, len);
+}
+
+int machine_set_dirty_logging(struct machine *m, bool on)
+{
+	/* KVM logs the RAM slots' writes all along (kvm/reset.c); recording
+	 * keeps its own copy of them. */
+	if (!on) {
+		free(m->logged_pages);
+		m->logged_pages = NULL;
+		return 0;
+	}
+	if (!m->logged_pages) {
+		m->logged_pages = calloc((m->npages + 63) / 64, sizeof(uint64_t));
+		if (!m->logged_pages)
+			return machine_fail(m, ENOMEM, "out of memory for the dirty log");
+	}
+	return 0;
+}
+
+int machine_set_tick_interval(struct machine *m, long ns)
+{
+	if (!m->has_flush_timer)
+		return -ENOTSUP;
+	struct itimerspec every = { .it_interval = { 0, ns }, .it_value = { 0, ns } };
+	if (timer_settime(m->flush_timer, 0, &every, NULL))
+		return machine_fail(m, errno, "timer_settime failed: %s", strerror(errno));
 	return 0;
 }
 

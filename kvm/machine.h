@@ -123,6 +123,16 @@ struct machine {
 	uint64_t *dirty_scratch; /* one slot's KVM_GET_DIRTY_LOG bitmap */
 	struct machine_reset_state *reset_state; /* the vCPU as created */
 
+	/* Reverse execution (kvm/reverse.c): the guest's writes since the last
+	 * snapshot (one bit a page; the dirty log and host writes land here
+	 * too while it is allocated). tick_hook runs at each timer tick during
+	 * KVM_RUN and returns true to end the run there (-EINTR);
+	 * discard_output drops queued output (replay). */
+	uint64_t *logged_pages;
+	bool (*tick_hook)(void *ctx);
+	void *tick_ctx;
+	bool discard_output;
+
 	uint64_t rsdp_addr; /* the ACPI RSDP, 0 without tables (boot info wants it) */
 	int failed; /* a register fetch failed: -errno, reported at the next run */
 	char error[256];
@@ -202,6 +212,15 @@ int machine_save_reset_state(struct machine *m);
  * is zero again, the vCPU is in its reset state, devices are reset.
  * Breakpoint bytes must have been taken out first. */
 int machine_reset(struct machine *m);
+
+/* Reverse execution: keeps the guest's writes in logged_pages (or stops),
+ * sets how often the timer ticks, and moves the guest's writes since
+ * the last call into logged_pages. */
+int machine_set_dirty_logging(struct machine *m, bool on);
+int machine_set_tick_interval(struct machine *m, long ns);
+int machine_collect_dirty_pages(struct machine *m);
+/* The host wrote guest RAM [phys, phys+len) (KVM's log misses those). */
+void machine_note_written(struct machine *m, uint64_t phys, uint64_t len);
 
 /* What the host's KVM does with debug features, found by running a few
  * instructions on a throwaway VM (about a millisecond). */

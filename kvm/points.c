@@ -432,12 +432,12 @@ int points_apply_debug(struct kvm_target *kt, bool stepping)
 		control |= KVM_GUESTDBG_USE_SW_BP;
 	if (stepping)
 		control |= KVM_GUESTDBG_SINGLESTEP;
-	if (stepping && kt->step_blocks_irq && kt->m->has_blockirq)
+	if (kt->m->has_blockirq && ((stepping && kt->step_blocks_irq) || kt->hold_irqs))
 		control |= KVM_GUESTDBG_BLOCKIRQ;
 	/* Execution breakpoints stay off for a step (it starts on one);
 	 * data watchpoints stay on, so a stepped write is still seen. */
 	for (int i = 0; i < 4; i++) {
-		if (!kt->hw_used[i] || (stepping && !kt->hw_watch[i]))
+		if (!kt->hw_used[i] || (stepping && !kt->hw_watch[i] && !kt->window_step))
 			continue;
 		dr7 |= DR7_GLOBAL_ENABLE(i);
 		if (kt->hw_watch[i]) {

@@ -62,8 +62,11 @@ void machine_note_host_write(struct machine *m, uint64_t phys, uint64_t len)
 		len = m->ram_size - phys;
 	uint64_t first = phys / MACHINE_PAGE_SIZE;
 	uint64_t last = (phys + len - 1) / MACHINE_PAGE_SIZE;
-	for (uint64_t page = first; page <= last; page++)
+	for (uint64_t page = first; page <= last; page++) {
 		m->touched[page / 64] |= 1ULL << (page % 64);
+		if (m->logged_pages) /* reverse execution's own copy */
+			m->logged_pages[page / 64] |= 1ULL << (page % 64);
+	}
 }
 
 int machine_collect_dirty(struct machine *m, const struct machine_slot *slot)
@@ -83,8 +86,11 @@ int machine_collect_dirty(struct machine *m, const struct machine_slot *slot)
 			unsigned b = (unsigned)__builtin_ctzll(bits);
 			bits &= bits - 1;
 			uint64_t page = base + w * 64 + b;
-			if (page < m->npages)
-				m->touched[page / 64] |= 1ULL << (page % 64);
+			if (page >= m->npages)
+				continue;
+			m->touched[page / 64] |= 1ULL << (page % 64);
+			if (m->logged_pages) /* reverse execution's own copy */
+				m->logged_pages[page / 64] |= 1ULL << (page % 64);
 		}
 	}
 	return 0;

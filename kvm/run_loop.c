@@ -13,6 +13,7 @@
  *   from machine_enter as KVM_EXIT_HLT, the guest's end, and a step after
  *   a signal that found the vCPU halted first makes it runnable. */
 #include "kvm/vcpu_internal.h"
+#include "kvm/reverse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,9 +52,18 @@ static int handle_io(struct kvm_target *kt)
 	if (run->io.data_offset > kt->m->run_size ||
 	    bytes > kt->m->run_size - run->io.data_offset)
 		return -EIO;
-	return devices_port_io(&kt->m->devices, run->io.port,
-			       run->io.direction == KVM_EXIT_IO_OUT, run->io.size,
-			       run->io.count, data);
+	bool out = run->io.direction == KVM_EXIT_IO_OUT, handled = false;
+	if (kt->rev) {
+		int err = reverse_io(kt->rev, false, run->io.port, out, data, (uint32_t)bytes,
+				     &handled);
+		if (err || handled)
+			return err;
+	}
+	int err = devices_port_io(&kt->m->devices, run->io.port, out, run->io.size,
+				  run->io.count, data);
+	if (!err && kt->rev)
+		err = reverse_io(kt->rev, true, run->io.port, out, data, (uint32_t)bytes, &handled);
+	return err;
 }
 
 /* A guest access to a trapped page or to an address with no RAM. */
@@ -72,6 +82,7 @@ static void handle_mmio(struct kvm_target *kt)
 	}
 	if (run->mmio.is_write) {
 		points_write_around(kt, phys, run->mmio.data, len);
+		machine_note_written(m, phys, len);
 		uint64_t first = phys / MACHINE_PAGE_SIZE;
 		uint64_t last = (phys + len - 1) / MACHINE_PAGE_SIZE;
 		for (uint64_t page = first; page <= last; page++)
@@ -138,6 +149,8 @@ static void handle_hlt(struct kvm_target *kt, struct target_stop *stop)
 	if (kt->bp_opcode == HLT_OPCODE && points_sw_at_linear(kt, at)) {
 		machine_regs(m)->rip -= 1;
 		machine_regs_changed(m);
+		if (kt->rev)
+			reverse_uncount_instruction(kt->rev);
 		stop->reason = TARGET_STOP_SWBREAK;
 		stop->addr = at;
 		return;
@@ -225,6 +238,9 @@ static int handle_internal_error(struct kvm_target *kt, struct target_stop *stop
 	}
 	struct sw_breakpoint *bp = kt->bp_opcode == INT3_OPCODE ? points_sw_at_linear(kt, pc) : NULL;
 	if (bp && m->ram[bp->phys] == INT3_OPCODE) {
+		/* The counter counted the refused int3 (measured). */
+		if (kt->rev)
+			reverse_uncount_instruction(kt->rev);
 		stop->reason = TARGET_STOP_SWBREAK;
 		stop->addr = pc;
 		return 1;
@@ -464,6 +480,21 @@ static int run_guest(struct kvm_target *kt, bool stepping, struct target_stop *s
 				return err;
 		}
 		err = machine_enter(m, false);
+		if (err == -EINTR && kt->rev) {
+			/* Recording on a machine with interrupts: a tick lets
+			 * pending ones in (kvm/reverse.c). */
+			int window = reverse_window(kt->rev, stop);
+			if (window < 0)
+				return window;
+			if (window == 1)
+				return devices_flush(dev);
+			if (window == 2) {
+				err = points_apply_debug(kt, stepping);
+				if (err)
+					return err;
+				continue;
+			}
+		}
 		if (err == -ETIME) {
 			if (kt->probing && (m->ntrapped || kt->lifted)) {
 				/* One instruction took a whole tick. */
@@ -720,7 +751,9 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 	size_t n = fetch_instruction(kt, insn);
 	bool repne = false, compares = false;
 	unsigned length = 0;
-	unsigned width = n ? rep_string_width(kt, insn, n, &repne, &compares, &length) : 0;
+	/* Replay steps what the instruction counter counts: one KVM step. */
+	bool raw = kt->rev && reverse_replaying(kt->rev);
+	unsigned width = n && !raw ? rep_string_width(kt, insn, n, &repne, &compares, &length) : 0;
 	struct kvm_regs *regs = machine_regs(m);
 	uint64_t start_rip = regs->rip, mask = width_mask(width ? width : 8);
 	uint64_t count = width ? regs->rcx & mask : 0;
@@ -797,17 +830,34 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 		if (done_one)
 			regs->rip = (left && !ended_early) ? start_rip : start_rip + length;
 		machine_regs_changed(m);
+		if (kt->rev)
+			reverse_split_step(kt->rev);
 	} else if (count > 1) {
 		regs = machine_regs(m);
 		regs->rcx = (regs->rcx & ~mask) | count; /* the step did not run */
 		machine_regs_changed(m);
 	}
+	if (kt->rev)
+		reverse_stepped(kt->rev, stop);
 	return 0;
 }
 
 int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop)
 {
 	struct kvm_target *kt = kvm_target_of(t);
+
+	if (kt->rev) {
+		bool handled;
+		int err = reverse_resume(kt->rev, how, stop, &handled);
+		if (handled)
+			return err;
+	}
+	return run_loop_resume_live(kt, how, stop);
+}
+
+int run_loop_resume_live(struct kvm_target *kt, const struct target_resume *how,
+			 struct target_stop *stop)
+{
 	struct machine *m = kt->m;
 	bool was_interrupted = kt->interrupted;
 	int err = 0;
@@ -848,6 +898,8 @@ int run_loop_resume(void *t, const struct target_resume *how, struct target_stop
 		err = run_guest(kt, false, stop);
 		break;
 	}
+	default:
+		return -ENOTSUP; /* reverse kinds: kvm/reverse.c */
 	}
 	/* Interrupted after the guest moved: it may sit on a breakpoint that
 	 * has not fired yet, so the next resume must not step off it. Not

@@ -4,6 +4,7 @@
  * the guest's page tables, the in-kernel interrupt controllers, exit
  * counts, trace-io, and starting the guest again from its image. */
 #include "kvm/sysops.h"
+#include "kvm/reverse.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -264,6 +265,13 @@ int sysops_restart(void *t, const char *file, const char *cmdline)
 
 	if (!kt->boot)
 		return -ENOSYS;
+	/* A new run is a new history: recording starts again with it. */
+	bool recording = kt->rev && reverse_is_recording(kt->rev);
+	if (recording) {
+		err = reverse_command_off(kt->rev);
+		if (err)
+			return err;
+	}
 	/* Software breakpoints come out of RAM before it is cleared and go
 	 * back into the new image: gdb still believes they are inserted. */
 	size_t nsw = kt->nsw;
@@ -291,5 +299,7 @@ int sysops_restart(void *t, const char *file, const char *cmdline)
 	for (size_t i = 0; !err && i < nsw; i++)
 		(void)target.ops->insert_point(kt, TARGET_POINT_SW, addrs[i], 1);
 	free(addrs);
+	if (!err && recording)
+		err = reverse_start(kt->rev);
 	return err;
 }

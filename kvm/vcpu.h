@@ -40,8 +40,17 @@ struct trap_page {
 	uint8_t access; /* enum page_access */
 };
 
+struct reverse;
+
 struct kvm_target {
 	struct machine *m;
+	struct reverse *rev; /* reverse execution (kvm/reverse.c), or NULL */
+	/* Interrupts held back (KVM_GUESTDBG_BLOCKIRQ) whatever the run:
+	 * recording and replay let them in only at chosen points. */
+	bool hold_irqs;
+	/* The step of a recording's interrupt window: its execution
+	 * breakpoints (one of them on the handler) stay armed. */
+	bool window_step;
 	/* gdb's layout for the whole run, from the image (kvm/boot_image.c);
 	 * when not fixed it follows the mode the machine was booted in. */
 	bool arch_fixed;

@@ -41,5 +41,9 @@ void points_remove_all(void *t);
 
 /* kvm/run_loop.c */
 int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop);
+/* The same without the reverse-execution hook (kvm/reverse.c runs replay
+ * through it). */
+int run_loop_resume_live(struct kvm_target *kt, const struct target_resume *how,
+			 struct target_stop *stop);
 
 #endif

@@ -3,6 +3,7 @@
  * this file, kvm/points.c and kvm/run_loop.c into one stub/target.h target.
  * No run loop and no breakpoint logic here. */
 #include "kvm/vcpu_internal.h"
+#include "kvm/reverse.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -103,9 +104,24 @@ static bool segment_in(struct kvm_segment *s, const struct target_segment *in,
 	return changed;
 }
 
+/* gdb changing state: refused in the past (replay must stay the
+ * recording), recorded as a host change in the present. */
+static int host_change(struct kvm_target *kt, uint64_t phys, uint64_t len)
+{
+	if (!kt->rev)
+		return 0;
+	int err = reverse_may_write(kt->rev);
+	if (!err)
+		reverse_note_host_change(kt->rev, phys, len);
+	return err;
+}
+
 static int kt_set_regs(void *t, const struct target_regs *r)
 {
 	struct machine *m = kvm_target_of(t)->m;
+	int err = host_change(kvm_target_of(t), 0, 0);
+	if (err)
+		return err;
 	struct kvm_regs *k = machine_regs(m);
 	struct kvm_sregs *s = machine_sregs(m);
 	bool real = m->mode == MACHINE_MODE_REAL;
@@ -168,6 +184,9 @@ static int kt_set_fpu(void *t, const struct target_fpu *f)
 {
 	struct machine *m = kvm_target_of(t)->m;
 	struct kvm_fpu k;
+	int err = host_change(kvm_target_of(t), 0, 0);
+	if (err)
+		return err;
 
 	if (ioctl(m->vcpu_fd, KVM_GET_FPU, &k) < 0)
 		return -errno;
@@ -232,6 +251,9 @@ static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len)
 		uint64_t phys, span;
 		vcpu_translate(kt->m, addr + done, &phys, &span);
 		uint64_t chunk = len - done < span ? len - done : span;
+		int err = host_change(kt, phys, chunk);
+		if (err)
+			return err;
 		points_write_around(kt, phys, in + done, chunk);
 		done += chunk;
 	}
@@ -271,6 +293,7 @@ static const struct target_ops kvm_target_ops = {
 	.get_screen_text = sysops_screen_text,
 	.set_step_irq = kt_set_step_irq,
 	.restart = sysops_restart,
+	.record = reverse_command,
 };
 
 void kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps)

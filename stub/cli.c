@@ -40,6 +40,8 @@ enum cli_option_id {
 	OPT_REG,
 	OPT_CONSOLE_PORT,
 	OPT_TRACE_IO,
+	OPT_RECORD,
+	OPT_RECORD_LIMIT,
 	OPT_MACHINE,
 	OPT_VGA,
 	OPT_KEYBOARD,
@@ -69,6 +71,8 @@ static const struct cli_option_spec cli_option_specs[] = {
 	{ "reg", OPT_REG, true },
 	{ "console-port", OPT_CONSOLE_PORT, true },
 	{ "trace-io", OPT_TRACE_IO, false },
+	{ "record", OPT_RECORD, false },
+	{ "record-limit", OPT_RECORD_LIMIT, true },
 	{ "machine", OPT_MACHINE, true },
 	{ "vga", OPT_VGA, false },
 	{ "keyboard", OPT_KEYBOARD, false },
@@ -118,6 +122,8 @@ static const char cli_usage_text[] =
 	"  --reg NAME=VALUE     initial register value, repeatable (e.g. --reg rax=2)\n"
 	"  --console-port PORT  OUT bytes to PORT also go to stdout, repeatable\n"
 	"  --trace-io           print every port I/O exit on stderr\n"
+	"  --record             record from the first instruction, for reverse execution\n"
+	"  --record-limit SIZE  history kept for reverse execution (default 256M)\n"
 	"  --machine pc|bare    pc (default): interrupt controllers, PIT, the PC's\n"
 	"                       devices; hlt waits for interrupts. bare: none of\n"
 	"                       them; hlt ends the guest\n"
@@ -292,6 +298,36 @@ static int parse_mem_size(const char *text, uint64_t *size, char *err,
 	if (number % MEM_GRANULE != 0) {
 		format_error(err, err_size,
 			     "--mem: '%s' is not a multiple of 4K", text);
+		return -EINVAL;
+	}
+	*size = number;
+	return 0;
+}
+
+/* The reverse-execution window: 1M..1T, in the same units as --mem. */
+static int parse_record_limit(const char *text, uint64_t *size, char *err, size_t err_size)
+{
+	const char *suffix;
+	uint64_t number = 0;
+	unsigned shift = 0;
+	int rc = parse_leading_number(text, &number, &suffix);
+
+	if (rc == 0)
+		rc = parse_size_suffix(suffix, &shift);
+	if (rc == -EINVAL) {
+		format_error(err, err_size, "--record-limit: '%s' is not a size (use e.g. 256M)",
+			     text);
+		return -EINVAL;
+	}
+	if (rc == -ERANGE || number > (1ULL << 40) >> shift) {
+		format_error(err, err_size, "--record-limit: '%s' is more than the maximum of 1024G",
+			     text);
+		return -EINVAL;
+	}
+	number <<= shift;
+	if (number < (1ULL << 20)) {
+		format_error(err, err_size, "--record-limit: '%s' is less than the minimum of 1M",
+			     text);
 		return -EINVAL;
 	}
 	*size = number;
@@ -588,6 +624,7 @@ static void set_defaults(struct cli_options *opts)
 	strcpy(opts->gdb_host, DEFAULT_GDB_HOST);
 	opts->gdb_port = DEFAULT_GDB_PORT;
 	opts->mem_size = DEFAULT_MEM_SIZE;
+	opts->record_limit = 256ULL << 20;
 	opts->mode = CLI_MODE_DEFAULT;
 	opts->load_addr = DEFAULT_LOAD_ADDR;
 }
@@ -650,6 +687,12 @@ static enum option_outcome apply_option(const struct cli_option_spec *spec,
 		break;
 	case OPT_TRACE_IO:
 		opts->trace_io = true;
+		break;
+	case OPT_RECORD:
+		opts->record = true;
+		break;
+	case OPT_RECORD_LIMIT:
+		rc = parse_record_limit(value, &opts->record_limit, err, err_size);
 		break;
 	case OPT_MACHINE:
 		rc = parse_machine(value, &opts->machine, err, err_size);

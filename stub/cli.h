@@ -48,6 +48,8 @@ struct cli_options {
 	unsigned nconsole_ports;
 	uint16_t console_ports[CLI_MAX_CONSOLE_PORTS];
 	bool trace_io;
+	bool record;           /* record from the first instruction */
+	uint64_t record_limit; /* bytes of reverse-execution history, default 256 MiB */
 	enum cli_machine machine; /* default pc */
 	bool vga;
 	bool keyboard;

@@ -11,6 +11,7 @@
 #include "kvm/boot_image.h"
 #include "kvm/machine.h"
 #include "kvm/vcpu.h"
+#include "kvm/reverse.h"
 #include "stub/cli.h"
 #include "stub/exit_status.h"
 #include "stub/server.h"
@@ -311,6 +312,22 @@ int main(int argc, char **argv)
 	plan.target = target;
 	kvm_target_set_boot(&kt, boot_again, &plan);
 	rc = apply_initial_registers(target, &opts);
+	if (!rc) {
+		/* Test only: replay perturbs what it replays, to show that a
+		 * divergence is caught and reported. */
+		const char *perturb = getenv("KVMSTUB_TEST_PERTURB_REPLAY");
+		/* Test and bench only: record by single steps, as on a host
+		 * without KVM's instruction counter. */
+		const char *by_steps = getenv("KVMSTUB_TEST_RECORD_BY_STEPS");
+		struct reverse_config record = {
+			.limit = opts.record_limit,
+			.perturb_replay = perturb && *perturb == '1',
+			.by_steps = by_steps && *by_steps == '1',
+		};
+		rc = reverse_attach(&kt, &record);
+		if (!rc && opts.record)
+			rc = reverse_start(kt.rev);
+	}
 	if (!rc)
 		rc = machine_set_run_sigmask(&machine, &run_mask);
 	if (rc) {
@@ -342,6 +359,7 @@ int main(int argc, char **argv)
 		say("%s", outcome.message);
 	if (outcome.status == EXIT_HOST_FAILURE && machine.error[0])
 		say("%s", machine.error); /* which ioctl failed, and how */
+	reverse_detach(&kt);
 	kvm_target_destroy(&kt);
 	machine_destroy(&machine);
 	free(plan.image);

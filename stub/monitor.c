@@ -38,6 +38,7 @@ static const struct {
 	{ "screen", "the 80x25 VGA text screen at 0xb8000" },
 	{ "trace-io on|off", "print every port I/O exit on stderr" },
 	{ "step-irq on|off", "let single steps enter interrupt handlers" },
+	{ "record on|off|status", "reverse execution: record the guest's run, drop it, or say what is held" },
 };
 
 static void help(struct textbuf *out)
@@ -286,6 +287,24 @@ static void switch_command(struct target t, struct textbuf *out, const struct co
 		textbuf_printf(out, "%s is %s\n", name, on ? "on" : "off");
 }
 
+/* `record on|off|status`: the target does it and says what happened. */
+static void record(struct target t, struct textbuf *out, const struct command_line *c)
+{
+	char text[1024];
+
+	if (!t.ops->record) {
+		not_available(out, "record");
+		return;
+	}
+	if (c->nwords > 2) {
+		textbuf_printf(out, "record: usage: record on|off|status\n");
+		return;
+	}
+	text[0] = 0;
+	t.ops->record(t.impl, c->nwords == 2 ? c->words[1] : "", text, sizeof(text));
+	textbuf_printf(out, "%s", text);
+}
+
 static void system_reset(struct target t, struct textbuf *out, bool *restarted)
 {
 	if (!t.ops->restart) {
@@ -363,6 +382,8 @@ void monitor_run(struct target t, const char *line, struct textbuf *out, bool *r
 		switch_command(t, out, &c, t.ops->set_trace_io, "trace-io");
 	else if (strcmp(cmd, "step-irq") == 0)
 		switch_command(t, out, &c, t.ops->set_step_irq, "step-irq");
+	else if (strcmp(cmd, "record") == 0)
+		record(t, out, &c);
 	else
 		textbuf_printf(out, "unknown command '%.40s' (see 'monitor help')\n", line);
 }

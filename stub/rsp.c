@@ -269,6 +269,9 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop)
 	case TARGET_STOP_SWBREAK:
 		reply_str(s, "swbreak:;");
 		break;
+	case TARGET_STOP_HISTORY_BEGIN:
+		reply_str(s, "replaylog:begin;");
+		break;
 	case TARGET_STOP_HWBREAK:
 		reply_str(s, "hwbreak:;");
 		break;
@@ -324,6 +327,8 @@ static enum rsp_action handle_query_supported(struct rsp_session *s)
 	reply_fmt(s, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;"
 		     "QStartNoAckMode+;vContSupported+;ConditionalBreakpoints+;binary-upload+",
 		  (unsigned)RSP_MAX_PAYLOAD);
+	if (s->target.ops->record)
+		reply_str(s, ";ReverseStep+;ReverseContinue+");
 	return RSP_ACTION_REPLY;
 }
 
@@ -355,6 +360,13 @@ static enum rsp_action handle_xfer_features(struct rsp_session *s, const uint8_t
 	reply_str(s, n < left ? "m" : "l");
 	reply_raw(s, s->xml + offset, n);
 	return RSP_ACTION_REPLY;
+}
+
+void rsp_output_reply(struct rsp_session *s, const char *text)
+{
+	reply_clear(s);
+	reply_str(s, "O");
+	reply_hex(s, (const uint8_t *)text, strlen(text));
 }
 
 /* ---- monitor commands and console output ---- */
@@ -1067,6 +1079,15 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 		return resume_at(s, payload + 1, end, TARGET_RESUME_STEP, resume);
 	case 'v':
 		return handle_v(s, payload, len, resume);
+	case 'b':
+		/* bs / bc: reverse step and continue (ReverseStep+). */
+		if (len != 2 || (payload[1] != 's' && payload[1] != 'c') || !s->target.ops->record)
+			return reply_empty(s);
+		memset(resume, 0, sizeof(*resume));
+		resume->kind = payload[1] == 's' ? TARGET_RESUME_REVERSE_STEP
+						 : TARGET_RESUME_REVERSE_CONTINUE;
+		s->regs_valid = s->fpu_valid = false;
+		return RSP_ACTION_RESUME;
 	case 'H':
 	case 'T':
 		return reply_ok(s); /* one thread, always alive */

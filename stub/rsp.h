@@ -102,6 +102,9 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop);
  * (X packet: terminated by SIGINT or SIGTERM). */
 void rsp_terminated_reply(struct rsp_session *s, int signo);
 
+/* A console output packet (O and hex) carrying text. */
+void rsp_output_reply(struct rsp_session *s, const char *text);
+
 /* An error reply (E and two hex digits) for a negative errno. */
 void rsp_error_reply(struct rsp_session *s, int err);
 

@@ -480,6 +480,17 @@ static bool resume_and_report(struct server *srv, const struct target_resume *ho
 		}
 		if (!rsp_stop_is_reported(s, &stop))
 			continue;
+		if (stop.reason == TARGET_STOP_DIVERGED) {
+			/* Never silently wrong: the user hears it twice. */
+			char text[200];
+			snprintf(text, sizeof(text), "kvmstub: %s\n", stop.why);
+			fputs(text, stderr);
+			rsp_output_reply(s, text);
+			if (!send_reply(srv, false)) {
+				*end = SESSION_DROPPED;
+				return false;
+			}
+		}
 		if (stop.reason == TARGET_STOP_CRASH) /* gdb only hears a signal */
 			fprintf(stderr, "kvmstub: guest stopped: %s\n", stop.why);
 		rsp_stop_reply(s, &stop);

@@ -57,6 +57,9 @@ enum target_resume_kind {
 	TARGET_RESUME_CONTINUE,
 	TARGET_RESUME_STEP,  /* exactly one instruction */
 	TARGET_RESUME_RANGE, /* step while range_start <= pc < range_end */
+	/* Reverse execution (targets that record; others return -ENOTSUP). */
+	TARGET_RESUME_REVERSE_STEP,     /* back one instruction */
+	TARGET_RESUME_REVERSE_CONTINUE, /* back to the previous breakpoint or watch */
 };
 
 struct target_resume {
@@ -74,6 +77,8 @@ enum target_stop_reason {
 	TARGET_STOP_CRASH,       /* the guest died; registers still readable */
 	TARGET_STOP_INTERRUPTED, /* a signal ended the run; the stub decides */
 	TARGET_STOP_EXITED,      /* the guest ended; exit_status is set */
+	TARGET_STOP_HISTORY_BEGIN, /* going back reached the oldest recorded state */
+	TARGET_STOP_DIVERGED,    /* replay did not reproduce the recording; why says where */
 };
 
 /* How the guest died (CRASH); the stub decides what gdb is told. */
@@ -89,7 +94,7 @@ struct target_stop {
 	uint64_t addr;
 	int exit_status;  /* EXITED: what kvmstub exits with, 0..255 */
 	enum target_crash crash; /* CRASH: what happened */
-	char why[160];    /* CRASH: one-line diagnosis */
+	char why[160];    /* CRASH, DIVERGED: one-line diagnosis */
 };
 
 /* A segment register with the descriptor cache the CPU holds for it. */
@@ -222,6 +227,9 @@ struct target_ops {
 	 * image gdb named ("" for kvmstub's own), cmdline becomes the boot
 	 * protocol's command line. Stopped at the first instruction after. */
 	int (*restart)(void *target, const char *file, const char *cmdline);
+	/* Optional (NULL: not offered): `monitor record on|off|status`.
+	 * Text for the user goes to out; returns 0 or a negative errno. */
+	int (*record)(void *target, const char *args, char *out, size_t outlen);
 };
 
 struct target {

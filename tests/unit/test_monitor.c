@@ -116,7 +116,7 @@ static void test_help_lists_every_command_on_one_line_each(void)
 	static const char *const commands[] = {
 		"info registers", "info gdt", "info idt", "info tlb", "info mem", "info lapic",
 		"info pic", "info exits", "gva2gpa ADDR", "xp /FMT ADDR", "system_reset", "screen",
-		"trace-io on|off", "step-irq on|off", "help",
+		"trace-io on|off", "step-irq on|off", "record on|off|status", "help",
 	};
 	monitor(f, "help");
 	CHECK(reply_is(f, "OK"));
@@ -134,7 +134,7 @@ static void test_unknown_commands_and_bad_arguments_get_one_line(void)
 	static const char *const bad[] = {
 		"frobnicate", "info", "info nothing", "info registers now", "gva2gpa",
 		"gva2gpa 0xzz", "gva2gpa 1 2", "xp", "xp /8q 0", "trace-io", "trace-io maybe",
-		"step-irq 1", "screen now", "system_reset please",
+		"step-irq 1", "screen now", "system_reset please", "record on off",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct fixture *f = fixture_open(false);

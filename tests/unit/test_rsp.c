@@ -1447,8 +1447,72 @@ static void test_a_resume_runs_until_a_stop_worth_reporting(void)
 	fixture_close(&f);
 }
 
+/* ---- reverse execution ---- */
+
+static char record_args[64];
+
+static int fake_record(void *target, const char *args, char *out, size_t outlen)
+{
+	(void)target;
+	snprintf(record_args, sizeof(record_args), "%s", args);
+	snprintf(out, outlen, "recording: on\n");
+	return 0;
+}
+
+static void test_reverse_packets_are_offered_and_parsed_only_for_a_recording_target(void)
+{
+	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
+	struct target_resume how;
+
+	send(&f, "qSupported");
+	CHECK(!reply_contains(&f, "ReverseStep+"));
+	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bs", 2, &how), RSP_ACTION_REPLY);
+	CHECK_EQ(f.s->reply_len, 0);
+
+	static struct target_ops ops;
+	ops = *f.s->target.ops;
+	ops.record = fake_record;
+	f.s->target.ops = &ops;
+	send(&f, "qSupported");
+	CHECK(reply_contains(&f, ";ReverseStep+;ReverseContinue+"));
+	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bs", 2, &how), RSP_ACTION_RESUME);
+	CHECK_EQ(how.kind, TARGET_RESUME_REVERSE_STEP);
+	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bc", 2, &how), RSP_ACTION_RESUME);
+	CHECK_EQ(how.kind, TARGET_RESUME_REVERSE_CONTINUE);
+	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bx", 2, &how), RSP_ACTION_REPLY);
+	CHECK_EQ(f.s->reply_len, 0);
+
+	/* monitor record status: the monitor hands it to the target; the
+	 * text comes back as O packets, then OK. */
+	CHECK_EQ(send(&f, "qRcmd,7265636f726420737461747573"), RSP_ACTION_CONSOLE);
+	CHECK(reply_is(&f, "O7265636f7264696e673a206f6e0a")); /* "recording: on\n" */
+	CHECK(rsp_console_next(f.s));
+	CHECK(reply_is(&f, "OK"));
+	CHECK(strcmp(record_args, "status") == 0);
+	send(&f, "qRcmd,7265636f7264");
+	CHECK(strcmp(record_args, "") == 0);
+	fixture_close(&f);
+}
+
+static void test_history_begin_stop_says_replaylog_begin(void)
+{
+	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
+	struct target_stop stop = { .reason = TARGET_STOP_HISTORY_BEGIN };
+
+	rsp_stop_reply(f.s, &stop);
+	CHECK(reply_starts_with(&f, "T05replaylog:begin;"));
+	stop.reason = TARGET_STOP_DIVERGED;
+	rsp_stop_reply(f.s, &stop);
+	CHECK(reply_starts_with(&f, "T05"));
+	rsp_output_reply(f.s, "hi");
+	CHECK(reply_is(&f, "O6869"));
+	fixture_close(&f);
+}
+
 int main(void)
 {
+	RUN(test_reverse_packets_are_offered_and_parsed_only_for_a_recording_target);
+	RUN(test_history_begin_stop_says_replaylog_begin);
 	RUN(test_qsupported_offers_packet_size_of_at_least_0x20000_and_conditions);
 	RUN(test_qxfer_features_serves_the_whole_target_xml_in_any_chunking);
 	RUN(test_qxfer_features_offset_at_or_past_the_end_is_l);
