@@ -75,6 +75,16 @@ void cmos_init(struct cmos *c, uint64_t ram_size, unsigned ncpus)
 	c->ram[CMOS_CHECKSUM_HI + 1] = (uint8_t)sum;
 }
 
+void cmos_reset(struct cmos *c, uint64_t ram_size, unsigned ncpus)
+{
+	enum { CMOS_NVRAM_START = 0x0e };
+	uint8_t kept[CMOS_SIZE - CMOS_NVRAM_START];
+
+	memcpy(kept, c->ram + CMOS_NVRAM_START, sizeof(kept));
+	cmos_init(c, ram_size, ncpus);
+	memcpy(c->ram + CMOS_NVRAM_START, kept, sizeof(kept));
+}
+
 void cmos_write_index(struct cmos *c, uint8_t value)
 {
 	c->nmi_disabled = value & 0x80;
