@@ -222,6 +222,10 @@ struct target_ops {
 	 * image gdb named ("" for kvmstub's own), cmdline becomes the boot
 	 * protocol's command line. Stopped at the first instruction after. */
 	int (*restart)(void *target, const char *file, const char *cmdline);
+	/* Why the last insert_point that failed was refused, one line for the
+	 * user (e.g. which resource ran out and why this mode needs it); ""
+	 * when the target has nothing to add to the errno. */
+	const char *(*point_error)(void *target);
 };
 
 struct target {
