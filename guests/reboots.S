@@ -33,6 +33,8 @@ start:
 reset_cf9:
 	mov	$0xcf9, %dx
 	mov	$0x06, %al
+	.globl	cf9_out
+cf9_out:
 	out	%al, %dx
 	hlt
 reset_i8042:
