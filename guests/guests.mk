@@ -13,7 +13,7 @@ OBJCOPY ?= objcopy
 NM ?= nm
 
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
-	      triplefault realcs stepper selfcopy echo printspin idle
+	      triplefault realcs stepper selfcopy echo printspin idle reboots
 GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf gdtboot timer32 timer64 uartirq32 uartirq64 \
 	     restart64 revdemo64
 GUEST_PC := pcprobe vgahello kbdecho tables

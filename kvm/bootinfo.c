@@ -12,9 +12,10 @@
  */
 #include "kvm/bootinfo.h"
 
+#include "kvm/image_bytes.h"
+
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,40 +74,6 @@ struct mb2_header {
 
 /* ---- bytes ---- */
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void fail(char *err, size_t err_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list args;
-
-	if (!err || err_size == 0)
-		return;
-	va_start(args, fmt);
-	vsnprintf(err, err_size, fmt, args);
-	va_end(args);
-	/* Messages quote file names and arguments: keep them one line. */
-	for (char *p = err; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-}
-
 static bool range_fits(uint64_t start, uint64_t len, uint64_t limit)
 {
 	return start <= limit && len <= limit - start;
@@ -143,8 +110,8 @@ static bool find_mb1(const uint8_t *file, size_t size, size_t *offset)
 {
 	/* The header lies wholly within the first 8 KiB. */
 	for (size_t off = 0; off + 12 <= MB1_SEARCH && size >= 12 && off <= size - 12; off += 4) {
-		uint32_t magic = rd32(file + off), flags = rd32(file + off + 4);
-		if (magic == MB1_MAGIC && (uint32_t)(magic + flags + rd32(file + off + 8)) == 0) {
+		uint32_t magic = image_le32(file + off), flags = image_le32(file + off + 4);
+		if (magic == MB1_MAGIC && (uint32_t)(magic + flags + image_le32(file + off + 8)) == 0) {
 			*offset = off;
 			return true;
 		}
@@ -155,9 +122,9 @@ static bool find_mb1(const uint8_t *file, size_t size, size_t *offset)
 static bool find_mb2(const uint8_t *file, size_t size, size_t *offset)
 {
 	for (size_t off = 0; off + 16 <= MB2_SEARCH && size >= 16 && off <= size - 16; off += 8) {
-		uint32_t sum = rd32(file + off) + rd32(file + off + 4) +
-			       rd32(file + off + 8) + rd32(file + off + 12);
-		if (rd32(file + off) == MB2_MAGIC && sum == 0) {
+		uint32_t sum = image_le32(file + off) + image_le32(file + off + 4) +
+			       image_le32(file + off + 8) + image_le32(file + off + 12);
+		if (image_le32(file + off) == MB2_MAGIC && sum == 0) {
 			*offset = off;
 			return true;
 		}
@@ -172,32 +139,32 @@ static int parse_mb1(const uint8_t *file, size_t size, size_t off,
 
 	memset(h, 0, sizeof(*h));
 	h->offset = off;
-	h->flags = rd32(file + off + 4);
+	h->flags = image_le32(file + off + 4);
 	if (h->flags & MB1_FLAG_VIDEO_MODE) {
-		fail(err, err_size, "multiboot header flags 0x%" PRIx32 ": bit 2 (video mode) "
+		image_error(err, err_size, "multiboot header flags 0x%" PRIx32 ": bit 2 (video mode) "
 		     "asks for a graphics mode, which kvmstub cannot set", h->flags);
 		return -EINVAL;
 	}
 	/* Bits 0-15 are requirements: one we do not know must be refused. */
 	unsupported = h->flags & 0xfff8u;
 	if (unsupported) {
-		fail(err, err_size, "multiboot header flags 0x%" PRIx32 ": required bit %d "
+		image_error(err, err_size, "multiboot header flags 0x%" PRIx32 ": required bit %d "
 		     "is not supported", h->flags, __builtin_ctz(unsupported));
 		return -EINVAL;
 	}
 	if (!(h->flags & MB1_FLAG_ADDRESS))
 		return 0;
 	if (size - off < 32) {
-		fail(err, err_size, "multiboot header at file offset 0x%zx: the address "
+		image_error(err, err_size, "multiboot header at file offset 0x%zx: the address "
 		     "fields (flags bit 16) run past the end of the file", off);
 		return -EINVAL;
 	}
 	h->addr.header_offset = off;
-	h->addr.header_addr = rd32(file + off + 12);
-	h->addr.load_addr = rd32(file + off + 16);
-	h->addr.load_end_addr = rd32(file + off + 20);
-	h->addr.bss_end_addr = rd32(file + off + 24);
-	h->entry_addr = rd32(file + off + 28);
+	h->addr.header_addr = image_le32(file + off + 12);
+	h->addr.load_addr = image_le32(file + off + 16);
+	h->addr.load_end_addr = image_le32(file + off + 20);
+	h->addr.bss_end_addr = image_le32(file + off + 24);
+	h->entry_addr = image_le32(file + off + 28);
 	return 0;
 }
 
@@ -222,18 +189,18 @@ static bool mb2_info_type_supported(uint32_t type, bool have_rsdp)
 static int parse_mb2(const uint8_t *file, size_t size, size_t off, bool have_rsdp,
 		     struct mb2_header *h, char *err, size_t err_size)
 {
-	uint32_t arch = rd32(file + off + 4), length = rd32(file + off + 8);
+	uint32_t arch = image_le32(file + off + 4), length = image_le32(file + off + 8);
 	uint64_t end, at;
 
 	memset(h, 0, sizeof(*h));
 	h->offset = off;
 	if (arch != 0) {
-		fail(err, err_size, "multiboot2 header: architecture %" PRIu32
+		image_error(err, err_size, "multiboot2 header: architecture %" PRIu32
 		     " is not 0 (i386 protected mode)", arch);
 		return -EINVAL;
 	}
 	if (length < 24 || !range_fits(off, length, size)) {
-		fail(err, err_size, "multiboot2 header: header_length %" PRIu32 " at file "
+		image_error(err, err_size, "multiboot2 header: header_length %" PRIu32 " at file "
 		     "offset 0x%zx is %s", length, off,
 		     length < 24 ? "too short for the header and its end tag"
 				 : "past the end of the file");
@@ -243,16 +210,16 @@ static int parse_mb2(const uint8_t *file, size_t size, size_t off, bool have_rsd
 	/* Each tag advances at least 8 bytes, so the walk ends. */
 	for (at = off + 16; ; ) {
 		if (end - at < 8) {
-			fail(err, err_size, "multiboot2 header: no end tag within "
+			image_error(err, err_size, "multiboot2 header: no end tag within "
 			     "header_length %" PRIu32, length);
 			return -EINVAL;
 		}
-		uint16_t type = rd16(file + at), flags = rd16(file + at + 2);
-		uint32_t tag_size = rd32(file + at + 4);
+		uint16_t type = image_le16(file + at), flags = image_le16(file + at + 2);
+		uint32_t tag_size = image_le32(file + at + 4);
 		bool optional = flags & MB2_TAG_OPTIONAL;
 
 		if (tag_size < 8 || tag_size > end - at) {
-			fail(err, err_size, "multiboot2 header: tag type %u at header offset "
+			image_error(err, err_size, "multiboot2 header: tag type %u at header offset "
 			     "0x%" PRIx64 ": size %" PRIu32 " %s", type, at - off, tag_size,
 			     tag_size < 8 ? "is smaller than a tag header"
 					  : "runs past header_length");
@@ -263,9 +230,9 @@ static int parse_mb2(const uint8_t *file, size_t size, size_t off, bool have_rsd
 		switch (type) {
 		case 1: /* information request */
 			for (uint64_t i = 8; i + 4 <= tag_size; i += 4) {
-				uint32_t want = rd32(file + at + i);
+				uint32_t want = image_le32(file + at + i);
 				if (!optional && !mb2_info_type_supported(want, have_rsdp)) {
-					fail(err, err_size, "multiboot2 header: information "
+					image_error(err, err_size, "multiboot2 header: information "
 					     "request tag asks for tag type %" PRIu32 ", which "
 					     "kvmstub does not provide", want);
 					return -EINVAL;
@@ -274,25 +241,25 @@ static int parse_mb2(const uint8_t *file, size_t size, size_t off, bool have_rsd
 			break;
 		case 2: /* address */
 			if (tag_size < 24) {
-				fail(err, err_size, "multiboot2 header: address tag size %"
+				image_error(err, err_size, "multiboot2 header: address tag size %"
 				     PRIu32 " is not 24", tag_size);
 				return -EINVAL;
 			}
 			h->has_address = true;
 			h->addr.header_offset = off;
-			h->addr.header_addr = rd32(file + at + 8);
-			h->addr.load_addr = rd32(file + at + 12);
-			h->addr.load_end_addr = rd32(file + at + 16);
-			h->addr.bss_end_addr = rd32(file + at + 20);
+			h->addr.header_addr = image_le32(file + at + 8);
+			h->addr.load_addr = image_le32(file + at + 12);
+			h->addr.load_end_addr = image_le32(file + at + 16);
+			h->addr.bss_end_addr = image_le32(file + at + 20);
 			break;
 		case 3: /* entry address */
 			if (tag_size < 12) {
-				fail(err, err_size, "multiboot2 header: entry address tag "
+				image_error(err, err_size, "multiboot2 header: entry address tag "
 				     "size %" PRIu32 " is not 12", tag_size);
 				return -EINVAL;
 			}
 			h->has_entry = true;
-			h->entry_addr = rd32(file + at + 8);
+			h->entry_addr = image_le32(file + at + 8);
 			break;
 		case 4:  /* console flags: the console is COM1 and text */
 		case 5:  /* framebuffer: a text console is what there is */
@@ -304,7 +271,7 @@ static int parse_mb2(const uint8_t *file, size_t size, size_t off, bool have_rsd
 			break;
 		default:
 			if (!optional) {
-				fail(err, err_size, "multiboot2 header: tag type %u is not "
+				image_error(err, err_size, "multiboot2 header: tag type %u is not "
 				     "supported (and not marked optional)", type);
 				return -EINVAL;
 			}
@@ -312,7 +279,7 @@ static int parse_mb2(const uint8_t *file, size_t size, size_t off, bool have_rsd
 		}
 		at += ((uint64_t)tag_size + 7) & ~(uint64_t)7;
 		if (at > end) {
-			fail(err, err_size, "multiboot2 header: no end tag within "
+			image_error(err, err_size, "multiboot2 header: no end tag within "
 			     "header_length %" PRIu32, length);
 			return -EINVAL;
 		}
@@ -335,39 +302,39 @@ static int find_pvh_note(const uint8_t *file, size_t size, uint64_t *entry,
 		return 0;
 	elf64 = file[4] == 2;
 	if (elf64) {
-		phoff = rd64(file + 32);
-		phentsize = rd16(file + 54);
-		phnum = rd16(file + 56);
+		phoff = image_le64(file + 32);
+		phentsize = image_le16(file + 54);
+		phnum = image_le16(file + 56);
 	} else {
-		phoff = rd32(file + 28);
-		phentsize = rd16(file + 42);
-		phnum = rd16(file + 44);
+		phoff = image_le32(file + 28);
+		phentsize = image_le16(file + 42);
+		phnum = image_le16(file + 44);
 	}
 	if (phentsize != (elf64 ? 56 : 32) ||
 	    !range_fits(phoff, (uint64_t)phnum * phentsize, size))
 		return 0;
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = file + phoff + (uint64_t)i * phentsize;
-		uint64_t offset = elf64 ? rd64(ph + 8) : rd32(ph + 4);
-		uint64_t filesz = elf64 ? rd64(ph + 32) : rd32(ph + 16);
+		uint64_t offset = elf64 ? image_le64(ph + 8) : image_le32(ph + 4);
+		uint64_t filesz = elf64 ? image_le64(ph + 32) : image_le32(ph + 16);
 
-		if (rd32(ph) != 4 /* PT_NOTE */)
+		if (image_le32(ph) != 4 /* PT_NOTE */)
 			continue;
 		if (!range_fits(offset, filesz, size)) {
-			fail(err, err_size, "ELF PT_NOTE segment %u: file range 0x%" PRIx64
+			image_error(err, err_size, "ELF PT_NOTE segment %u: file range 0x%" PRIx64
 			     "+0x%" PRIx64 " is past the end of the file", i, offset, filesz);
 			return -EINVAL;
 		}
 		for (uint64_t at = 0; filesz - at >= 12; ) {
 			const uint8_t *n = file + offset + at;
-			uint64_t namesz = rd32(n), descsz = rd32(n + 4);
-			uint32_t type = rd32(n + 8);
+			uint64_t namesz = image_le32(n), descsz = image_le32(n + 4);
+			uint32_t type = image_le32(n + 8);
 			uint64_t name_padded = (namesz + 3) & ~3ull;
 			uint64_t desc_padded = (descsz + 3) & ~3ull;
 
 			if (name_padded > filesz - at - 12 ||
 			    desc_padded > filesz - at - 12 - name_padded) {
-				fail(err, err_size, "ELF note in PT_NOTE segment %u at +0x%"
+				image_error(err, err_size, "ELF note in PT_NOTE segment %u at +0x%"
 				     PRIx64 ": name or descriptor size runs past the "
 				     "segment", i, at);
 				return -EINVAL;
@@ -376,11 +343,11 @@ static int find_pvh_note(const uint8_t *file, size_t size, uint64_t *entry,
 			    type == XEN_ELFNOTE_PHYS32_ENTRY) {
 				const uint8_t *desc = n + 12 + name_padded;
 				if (descsz != 4 && descsz != 8) {
-					fail(err, err_size, "XEN_ELFNOTE_PHYS32_ENTRY: "
+					image_error(err, err_size, "XEN_ELFNOTE_PHYS32_ENTRY: "
 					     "descriptor size %" PRIu64 " is not 4 or 8", descsz);
 					return -EINVAL;
 				}
-				*entry = descsz == 4 ? rd32(desc) : rd64(desc);
+				*entry = descsz == 4 ? image_le32(desc) : image_le64(desc);
 				return 1;
 			}
 			at += 12 + name_padded + desc_padded;
@@ -398,9 +365,9 @@ static int find_pvh_note(const uint8_t *file, size_t size, uint64_t *entry,
 static uint64_t elf_entry_physical(const uint8_t *file, size_t size, uint64_t entry)
 {
 	bool elf64 = size > 4 && file[4] == 2;
-	uint64_t phoff = elf64 ? rd64(file + 32) : rd32(file + 28);
-	uint16_t phentsize = rd16(file + (elf64 ? 54 : 42));
-	uint16_t phnum = rd16(file + (elf64 ? 56 : 44));
+	uint64_t phoff = elf64 ? image_le64(file + 32) : image_le32(file + 28);
+	uint16_t phentsize = image_le16(file + (elf64 ? 54 : 42));
+	uint16_t phnum = image_le16(file + (elf64 ? 56 : 44));
 
 	/* The ELF loader has checked the header and the table already. */
 	if (phentsize != (elf64 ? 56 : 32) ||
@@ -408,11 +375,11 @@ static uint64_t elf_entry_physical(const uint8_t *file, size_t size, uint64_t en
 		return entry;
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = file + phoff + (uint64_t)i * phentsize;
-		uint64_t vaddr = elf64 ? rd64(ph + 16) : rd32(ph + 8);
-		uint64_t paddr = elf64 ? rd64(ph + 24) : rd32(ph + 12);
-		uint64_t memsz = elf64 ? rd64(ph + 40) : rd32(ph + 20);
+		uint64_t vaddr = elf64 ? image_le64(ph + 16) : image_le32(ph + 8);
+		uint64_t paddr = elf64 ? image_le64(ph + 24) : image_le32(ph + 12);
+		uint64_t memsz = elf64 ? image_le64(ph + 40) : image_le32(ph + 20);
 
-		if (rd32(ph) == 1 /* PT_LOAD */ && entry >= vaddr && entry - vaddr < memsz)
+		if (image_le32(ph) == 1 /* PT_LOAD */ && entry >= vaddr && entry - vaddr < memsz)
 			return paddr + (entry - vaddr);
 	}
 	return entry;
@@ -440,19 +407,19 @@ static int load_by_address(const uint8_t *file, size_t size, const struct addres
 	/* Multiboot2: load_addr -1 means "from the file's beginning". */
 	if (a->load_addr == 0xffffffffu && out->protocol == BOOT_MULTIBOOT2) {
 		if (a->header_addr < a->header_offset) {
-			fail(err, err_size, "%s: header_addr 0x%" PRIx32 " is below the "
+			image_error(err, err_size, "%s: header_addr 0x%" PRIx32 " is below the "
 			     "header's file offset 0x%zx", what, a->header_addr, a->header_offset);
 			return -EINVAL;
 		}
 		load_addr = a->header_addr - a->header_offset;
 	}
 	if (load_addr > a->header_addr) {
-		fail(err, err_size, "%s: load_addr 0x%" PRIx64 " is above header_addr 0x%"
+		image_error(err, err_size, "%s: load_addr 0x%" PRIx64 " is above header_addr 0x%"
 		     PRIx32, what, load_addr, a->header_addr);
 		return -EINVAL;
 	}
 	if (a->header_addr - load_addr > a->header_offset) {
-		fail(err, err_size, "%s: header_addr 0x%" PRIx32 " - load_addr 0x%" PRIx64
+		image_error(err, err_size, "%s: header_addr 0x%" PRIx32 " - load_addr 0x%" PRIx64
 		     " is more than the header's file offset 0x%zx", what,
 		     a->header_addr, load_addr, a->header_offset);
 		return -EINVAL;
@@ -462,13 +429,13 @@ static int load_by_address(const uint8_t *file, size_t size, const struct addres
 		file_len = size - file_offset;
 	} else {
 		if (a->load_end_addr < load_addr) {
-			fail(err, err_size, "%s: load_end_addr 0x%" PRIx32 " is below "
+			image_error(err, err_size, "%s: load_end_addr 0x%" PRIx32 " is below "
 			     "load_addr 0x%" PRIx64, what, a->load_end_addr, load_addr);
 			return -EINVAL;
 		}
 		file_len = a->load_end_addr - load_addr;
 		if (!range_fits(file_offset, file_len, size)) {
-			fail(err, err_size, "%s: load_end_addr 0x%" PRIx32 " reads past the "
+			image_error(err, err_size, "%s: load_end_addr 0x%" PRIx32 " reads past the "
 			     "end of the file (0x%zx bytes from file offset 0x%" PRIx64 ")",
 			     what, a->load_end_addr, size, file_offset);
 			return -EINVAL;
@@ -477,14 +444,14 @@ static int load_by_address(const uint8_t *file, size_t size, const struct addres
 	mem_end = load_addr + file_len;
 	if (a->bss_end_addr != 0) {
 		if (a->bss_end_addr < mem_end) {
-			fail(err, err_size, "%s: bss_end_addr 0x%" PRIx32 " is below the end "
+			image_error(err, err_size, "%s: bss_end_addr 0x%" PRIx32 " is below the end "
 			     "of the loaded bytes 0x%" PRIx64, what, a->bss_end_addr, mem_end);
 			return -EINVAL;
 		}
 		mem_end = a->bss_end_addr;
 	}
 	if (!range_fits(load_addr, mem_end - load_addr, ram_size) || mem_end == load_addr) {
-		fail(err, err_size, "%s: load_addr 0x%" PRIx64 "..0x%" PRIx64 " %s", what,
+		image_error(err, err_size, "%s: load_addr 0x%" PRIx64 "..0x%" PRIx64 " %s", what,
 		     load_addr, mem_end, mem_end == load_addr ? "loads nothing"
 		     : "does not fit in guest RAM");
 		return mem_end == load_addr ? -EINVAL : -E2BIG;
@@ -515,11 +482,11 @@ static int load_flat_image(const uint8_t *file, size_t size, uint8_t *ram, uint6
 			   uint64_t at, struct boot_layout *out, char *err, size_t err_size)
 {
 	if (size == 0) {
-		fail(err, err_size, "the image file is empty");
+		image_error(err, err_size, "the image file is empty");
 		return -EINVAL;
 	}
 	if (!range_fits(at, size, ram_size)) {
-		fail(err, err_size, "flat image of 0x%zx bytes at 0x%" PRIx64 " does not "
+		image_error(err, err_size, "flat image of 0x%zx bytes at 0x%" PRIx64 " does not "
 		     "fit in guest RAM", size, at);
 		return -E2BIG;
 	}
@@ -535,7 +502,7 @@ static int check_entry(uint64_t entry, uint64_t ram_size, const char *field,
 		       char *err, size_t err_size)
 {
 	if (entry >= ram_size) {
-		fail(err, err_size, "%s 0x%" PRIx64 " is outside guest RAM (the entry is "
+		image_error(err, err_size, "%s 0x%" PRIx64 " is outside guest RAM (the entry is "
 		     "a physical address: paging is off)", field, entry);
 		return -EINVAL;
 	}
@@ -801,26 +768,26 @@ static int check_params(const uint8_t *ram, uint64_t ram_size, const struct boot
 			struct rsdp_copy *rsdp, char *err, size_t err_size)
 {
 	if (p->nmodules > BOOT_MAX_MODULES) {
-		fail(err, err_size, "--module: %u modules is more than the %d kvmstub takes",
+		image_error(err, err_size, "--module: %u modules is more than the %d kvmstub takes",
 		     p->nmodules, BOOT_MAX_MODULES);
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < p->nmodules; i++) {
 		if (!p->modules[i].name || (p->modules[i].size && !p->modules[i].data)) {
-			fail(err, err_size, "--module %u: no file", i + 1);
+			image_error(err, err_size, "--module %u: no file", i + 1);
 			return -EINVAL;
 		}
 	}
 	if (p->rsdp) {
 		if (!range_fits(p->rsdp, 36, ram_size)) {
-			fail(err, err_size, "rsdp 0x%" PRIx64 " is outside guest RAM", p->rsdp);
+			image_error(err, err_size, "rsdp 0x%" PRIx64 " is outside guest RAM", p->rsdp);
 			return -EINVAL;
 		}
-		uint32_t len = rd32(ram + p->rsdp + 20);
+		uint32_t len = image_le32(ram + p->rsdp + 20);
 		rsdp->old_len = 20;
 		if (ram[p->rsdp + 15] >= 2) {
 			if (len < 36 || len > PAGE || !range_fits(p->rsdp, len, ram_size)) {
-				fail(err, err_size, "rsdp at 0x%" PRIx64 ": length %" PRIu32
+				image_error(err, err_size, "rsdp at 0x%" PRIx64 ": length %" PRIu32
 				     " is not 36..4096 inside RAM", p->rsdp, len);
 				return -EINVAL;
 			}
@@ -847,7 +814,7 @@ static int choose_protocol(const uint8_t *file, size_t size, const struct boot_p
 			return parse_mb1(file, size, off, mb1, err, err_size);
 		}
 		if (want == BOOT_MULTIBOOT) {
-			fail(err, err_size, "--boot multiboot: no Multiboot header (magic "
+			image_error(err, err_size, "--boot multiboot: no Multiboot header (magic "
 			     "0x1badb002 with a valid checksum) in the first 8 KiB");
 			return -EINVAL;
 		}
@@ -858,7 +825,7 @@ static int choose_protocol(const uint8_t *file, size_t size, const struct boot_p
 			return parse_mb2(file, size, off, p->rsdp != 0, mb2, err, err_size);
 		}
 		if (want == BOOT_MULTIBOOT2) {
-			fail(err, err_size, "--boot multiboot2: no Multiboot2 header (magic "
+			image_error(err, err_size, "--boot multiboot2: no Multiboot2 header (magic "
 			     "0xe85250d6 with a valid checksum) in the first 32 KiB");
 			return -EINVAL;
 		}
@@ -872,13 +839,13 @@ static int choose_protocol(const uint8_t *file, size_t size, const struct boot_p
 			return 0;
 		}
 		if (want == BOOT_PVH) {
-			fail(err, err_size, "--boot pvh: the image is %s", is_elf(file, size)
+			image_error(err, err_size, "--boot pvh: the image is %s", is_elf(file, size)
 			     ? "an ELF without a XEN_ELFNOTE_PHYS32_ENTRY note" : "not an ELF file");
 			return -EINVAL;
 		}
 	}
 	if (want == BOOT_ELF && !is_elf(file, size)) {
-		fail(err, err_size, "--boot elf: the image is not an ELF file");
+		image_error(err, err_size, "--boot elf: the image is not an ELF file");
 		return -EINVAL;
 	}
 	if (want == BOOT_FLAT)
@@ -909,7 +876,7 @@ static int load_image(const uint8_t *file, size_t size, uint8_t *ram, uint64_t r
 					   err, err_size);
 		}
 		if (!is_elf(file, size)) {
-			fail(err, err_size, "multiboot header flags 0x%" PRIx32 ": bit 16 (address "
+			image_error(err, err_size, "multiboot header flags 0x%" PRIx32 ": bit 16 (address "
 			     "fields) is clear, and the image is not ELF", mb1->flags);
 			return -EINVAL;
 		}
@@ -925,13 +892,13 @@ static int load_image(const uint8_t *file, size_t size, uint8_t *ram, uint64_t r
 			if (rc)
 				return rc;
 			if (!mb2->has_entry) {
-				fail(err, err_size, "multiboot2 header: an address tag without "
+				image_error(err, err_size, "multiboot2 header: an address tag without "
 				     "an entry address tag");
 				return -EINVAL;
 			}
 		} else {
 			if (!is_elf(file, size)) {
-				fail(err, err_size, "multiboot2 header: no address tag, and the "
+				image_error(err, err_size, "multiboot2 header: no address tag, and the "
 				     "image is not ELF");
 				return -EINVAL;
 			}
@@ -977,7 +944,7 @@ int boot_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 	if (err && err_size)
 		err[0] = '\0';
 	if (file_size == 0) {
-		fail(err, err_size, "the image file is empty");
+		image_error(err, err_size, "the image file is empty");
 		return -EINVAL;
 	}
 	rc = check_params(ram, ram_size, p, &rsdp, err, err_size);
@@ -988,7 +955,7 @@ int boot_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 		return rc;
 	if ((out->protocol == BOOT_ELF || out->protocol == BOOT_FLAT) &&
 	    (p->args || p->nmodules)) {
-		fail(err, err_size, "%s: a plain %s image receives no command line or "
+		image_error(err, err_size, "%s: a plain %s image receives no command line or "
 		     "modules; they need a Multiboot, Multiboot2 or PVH kernel",
 		     p->args ? "--append" : "--module", boot_protocol_name(out->protocol));
 		return -EINVAL;
@@ -1007,7 +974,7 @@ int boot_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 			cursor = out->ranges[i][1];
 	for (unsigned i = 0; i < p->nmodules; i++) {
 		if (!place(&cursor, p->modules[i].size, ram_size, &out->module_addr[i])) {
-			fail(err, err_size, "--module %s: %zu bytes do not fit in guest RAM "
+			image_error(err, err_size, "--module %s: %zu bytes do not fit in guest RAM "
 			     "after the image and the modules before it",
 			     p->modules[i].name, p->modules[i].size);
 			return -E2BIG;
@@ -1015,7 +982,7 @@ int boot_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 	}
 	build_info(&w, p, out, &rsdp, ram_size); /* measures */
 	if (!place(&cursor, w.used, ram_size, &info_addr)) {
-		fail(err, err_size, "the %s information (%" PRIu64 " bytes) does not fit in "
+		image_error(err, err_size, "the %s information (%" PRIu64 " bytes) does not fit in "
 		     "guest RAM after the image and the modules",
 		     boot_protocol_name(out->protocol), w.used);
 		return -E2BIG;
@@ -1029,7 +996,7 @@ int boot_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 	w = (struct info_writer){ .mem = ram + info_addr, .addr = info_addr, .cap = w.used };
 	build_info(&w, p, out, &rsdp, ram_size);
 	if (w.overflow || w.used != w.cap) {
-		fail(err, err_size, "internal error: the %s information changed size",
+		image_error(err, err_size, "internal error: the %s information changed size",
 		     boot_protocol_name(out->protocol));
 		return -EINVAL;
 	}

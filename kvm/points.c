@@ -12,6 +12,7 @@
 #include "kvm/vcpu_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,6 +110,21 @@ static void update_page_traps(struct kvm_target *kt)
 		machine_set_page_want(m, kt->traps[i].page, kt->traps[i].access);
 }
 
+/* Says why an insert is refused; points_error hands it to the stub. */
+__attribute__((format(printf, 2, 3)))
+static void refuse(struct kvm_target *kt, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(kt->point_error, sizeof(kt->point_error), fmt, ap);
+	va_end(ap);
+}
+
+const char *points_error(void *t)
+{
+	return kvm_target_of(t)->point_error;
+}
+
 static int grow(void **array, size_t *cap, size_t n, size_t elem)
 {
 	if (n < *cap)
@@ -133,18 +149,21 @@ static int insert_sw(struct kvm_target *kt, uint64_t addr)
 			return 0;
 	/* Not mapped yet (a higher-half kernel before it loads its page
 	 * tables): a debug register matches the linear address anyway. */
-	if (vcpu_translate(kt->m, addr, &phys, &span))
-		return insert_hw_slot(kt, addr, true) == 0 ? 0 : -EFAULT;
+	if (vcpu_translate(kt->m, addr, &phys, &span)) {
+		if (insert_hw_slot(kt, addr, true) == 0)
+			return 0;
+		refuse(kt, "the address is not mapped yet (a debug register could watch it, "
+			   "but all four are in use)");
+		return -EFAULT;
+	}
 	/* No byte traps here (real mode on the pc machine of a host whose
 	 * int3 goes to the guest's IVT, and whose hlt now waits for
 	 * interrupts): the four debug registers are all there is. */
 	if (!kt->bp_opcode || (!kt->sw_bp_real_mode && !(machine_sregs(kt->m)->cr0 & 1))) {
 		if (insert_hw_slot(kt, addr, true) == 0)
 			return 0;
-		snprintf(kt->m->error, sizeof(kt->m->error),
-			 "software breakpoint at 0x%llx: in real mode on this host's pc machine "
-			 "breakpoints use the 4 debug registers, and they are taken",
-			 (unsigned long long)addr);
+		refuse(kt, "all four debug registers are in use: in real mode on this host "
+			   "software breakpoints use debug registers");
 		return -ENOSPC;
 	}
 	if (grow((void **)&kt->sw, &kt->sw_cap, kt->nsw, sizeof(*kt->sw)))
@@ -200,7 +219,11 @@ static int insert_hw_slot(struct kvm_target *kt, uint64_t addr, bool for_sw)
 
 static int insert_hw(struct kvm_target *kt, uint64_t addr)
 {
-	return insert_hw_slot(kt, addr, false);
+	int err = insert_hw_slot(kt, addr, false);
+	if (err)
+		refuse(kt, "all four debug registers are in use (hardware breakpoints, "
+			   "and software ones where this mode needs them)");
+	return err;
 }
 
 static int remove_hw(struct kvm_target *kt, uint64_t addr)
@@ -255,16 +278,25 @@ static int insert_watch(struct kvm_target *kt, enum target_point kind, uint64_t 
 	if (insert_watch_dr(kt, kind, addr, len) == 0)
 		return 0;
 
-	if (len == 0 || len > KVM_TARGET_MAX_WATCH_LEN || addr + (len - 1) < addr)
+	if (len == 0 || len > KVM_TARGET_MAX_WATCH_LEN || addr + (len - 1) < addr) {
+		refuse(kt, "a watchpoint covers 1 to %u bytes", KVM_TARGET_MAX_WATCH_LEN);
 		return -EINVAL;
+	}
 	for (size_t i = 0; i < kt->nwatch; i++)
 		if (kt->watch[i].kind == kind && kt->watch[i].addr == addr &&
 		    kt->watch[i].len == len)
 			return 0;
 	for (uint64_t done = 0; done < len;) {
 		uint64_t phys, span;
-		if (w.nparts == 2 || vcpu_translate(kt->m, addr + done, &phys, &span))
+		if (w.nparts == 2) {
+			refuse(kt, "the watched bytes span more than two pages");
 			return -EFAULT;
+		}
+		if (vcpu_translate(kt->m, addr + done, &phys, &span)) {
+			refuse(kt, "0x%llx is not mapped to guest RAM, and watchpoints on this host "
+				   "trap the page it maps to", (unsigned long long)(addr + done));
+			return -EFAULT;
+		}
 		uint64_t chunk = len - done < span ? len - done : span;
 		w.phys[w.nparts] = phys;
 		w.plen[w.nparts++] = chunk;
@@ -297,6 +329,7 @@ int points_insert(void *t, enum target_point kind, uint64_t addr, uint64_t len)
 {
 	struct kvm_target *kt = kvm_target_of(t);
 
+	kt->point_error[0] = 0;
 	switch (kind) {
 	case TARGET_POINT_SW:
 		return insert_sw(kt, addr);

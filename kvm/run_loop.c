@@ -11,7 +11,10 @@
  *   iret) is our breakpoint or is completed by kvm/insn_complete.c;
  * - on the pc machine `hlt` is KVM's: a vCPU halted with IF=0 comes back
  *   from machine_enter as KVM_EXIT_HLT, the guest's end, and a step after
- *   a signal that found the vCPU halted first makes it runnable. */
+ *   a signal that found the vCPU halted first makes it runnable;
+ * - a guest that pulls the reset line (0xcf9, the i8042) starts again
+ *   from its image, as `monitor system_reset` does, and runs on: gdb sees
+ *   only the next stop (unless --no-reboot: then the reset is its end). */
 #include "kvm/vcpu_internal.h"
 #include "kvm/reverse.h"
 
@@ -21,6 +24,7 @@
 #include <time.h>
 
 #include "kvm/insn_complete.h"
+#include "kvm/sysops.h"
 
 #define RFLAGS_ZF (1ULL << 6)
 #define RFLAGS_TF (1ULL << 8)
@@ -842,6 +846,16 @@ static int single_step(struct kvm_target *kt, struct target_stop *stop)
 	return 0;
 }
 
+/* The guest's end was a reset that starts it again: not with --no-reboot,
+ * and only where the machine knows how to boot the image again. */
+static bool guest_reset_restarts(const struct kvm_target *kt, const struct target_stop *stop)
+{
+	const struct devices *dev = &kt->m->devices;
+
+	return stop->reason == TARGET_STOP_EXITED && dev->reset_requested && !dev->no_reboot &&
+	       kt->boot;
+}
+
 int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop)
 {
 	struct kvm_target *kt = kvm_target_of(t);
@@ -900,6 +914,22 @@ int run_loop_resume_live(struct kvm_target *kt, const struct target_resume *how,
 	}
 	default:
 		return -ENOTSUP; /* reverse kinds: kvm/reverse.c */
+	}
+	while (!err && guest_reset_restarts(kt, stop)) {
+		/* The breakpoints go back into the new image (gdb still
+		 * believes them inserted), so one at the entry fires again. */
+		err = sysops_restart(kt, "", NULL);
+		memset(stop, 0, sizeof(*stop));
+		if (err)
+			break;
+		if (how->kind != TARGET_RESUME_CONTINUE) {
+			/* The step's instruction was the reset: it ends before
+			 * the first instruction of the new boot. */
+			stop->reason = TARGET_STOP_STEP;
+			stop->addr = vcpu_linear_pc(m);
+			break;
+		}
+		err = run_guest(kt, false, stop);
 	}
 	/* Interrupted after the guest moved: it may sit on a breakpoint that
 	 * has not fired yet, so the next resume must not step off it. Not

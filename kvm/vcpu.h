@@ -62,6 +62,8 @@ struct kvm_target {
 	/* The pages they trap, as last given to the machine. */
 	struct trap_page *traps;
 	size_t ntraps, traps_cap;
+	/* Why the last refused insert_point was refused (for the user). */
+	char point_error[200];
 	bool hw_used[4];
 	bool hw_for_sw[4]; /* a Z0 whose address was not mapped */
 	uint8_t hw_watch[4]; /* 0, or the TARGET_POINT_ kind of a data watch */

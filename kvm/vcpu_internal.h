@@ -38,6 +38,7 @@ void points_reconcile(struct kvm_target *kt);
 int points_insert(void *t, enum target_point kind, uint64_t addr, uint64_t len);
 int points_remove(void *t, enum target_point kind, uint64_t addr, uint64_t len);
 void points_remove_all(void *t);
+const char *points_error(void *t);
 
 /* kvm/run_loop.c */
 int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop);

@@ -281,6 +281,7 @@ static const struct target_ops kvm_target_ops = {
 	.insert_point = points_insert,
 	.remove_point = points_remove,
 	.remove_all_points = points_remove_all,
+	.point_error = points_error,
 	.resume = run_loop_resume,
 	.get_system_state = sysops_system_state,
 	.read_phys = sysops_read_phys,

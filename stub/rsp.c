@@ -4,6 +4,7 @@
 #include "stub/rsp.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -741,6 +742,22 @@ static int parse_conditions(struct rsp_condition_set *set, const uint8_t *p, con
 	return 0;
 }
 
+/* gdb says only "Cannot insert breakpoint" (or "Cannot access memory"),
+ * whatever the reply's text: the reason goes to the user on stderr. */
+static void note_refused_point(struct rsp_session *s, enum target_point point, uint64_t addr,
+			       int err)
+{
+	const char *why = s->target.ops->point_error ? s->target.ops->point_error(s->target.impl)
+						      : NULL;
+	if (!why || !why[0])
+		why = err == -ENOSPC ? "no debug register or other resource is left for it"
+		      : err == -EFAULT ? "the address is not mapped to guest RAM"
+		      : err == -EINVAL ? "the target cannot take that length or alignment"
+				       : strerror(err < 0 ? -err : err);
+	snprintf(s->notice, sizeof(s->notice), "%s at 0x%" PRIx64 " refused: %s",
+		 point <= TARGET_POINT_HW ? "breakpoint" : "watchpoint", addr, why);
+}
+
 static enum rsp_action handle_point(struct rsp_session *s, bool insert, const uint8_t *p,
 				    const uint8_t *end)
 {
@@ -770,8 +787,10 @@ static enum rsp_action handle_point(struct rsp_session *s, bool insert, const ui
 			return reply_error(s, err);
 	}
 	err = s->target.ops->insert_point(s->target.impl, point, addr, kind);
-	if (err)
+	if (err) {
+		note_refused_point(s, point, addr, err);
 		return reply_error(s, err);
+	}
 	/* gdb re-sends a breakpoint with its current conditions: replace. */
 	drop_conditions(s, point, addr);
 	if (set.count) {

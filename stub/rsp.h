@@ -57,6 +57,11 @@ struct rsp_session {
 	size_t console_sent;
 	bool console_done;
 
+	/* One line for kvmstub's stderr that the last packet left (a refused
+	 * breakpoint says why: gdb 13 shows no text for a Z error); the
+	 * server prints it and clears it. */
+	char notice[256];
+
 	/* Breakpoints with target-side conditions. */
 	struct rsp_condition_set *conds;
 	size_t nconds, conds_cap;

@@ -599,6 +599,11 @@ static enum session_end serve_session(struct server *srv, bool stopped_running_g
 				bool ack = !s->noack;
 				enum rsp_action action = rsp_handle_packet(s, srv->decoder.payload,
 									   srv->decoder.len, &how);
+				if (s->notice[0]) {
+					fprintf(stderr, "kvmstub: %s\n", s->notice);
+					fflush(stderr);
+					s->notice[0] = 0;
+				}
 				if (action == RSP_ACTION_RESUME) {
 					if (ack && !send_byte(srv, '+'))
 						goto out;

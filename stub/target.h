@@ -230,6 +230,10 @@ struct target_ops {
 	/* Optional (NULL: not offered): `monitor record on|off|status`.
 	 * Text for the user goes to out; returns 0 or a negative errno. */
 	int (*record)(void *target, const char *args, char *out, size_t outlen);
+	/* Why the last insert_point that failed was refused, one line for the
+	 * user (e.g. which resource ran out and why this mode needs it); ""
+	 * when the target has nothing to add to the errno. */
+	const char *(*point_error)(void *target);
 };
 
 struct target {

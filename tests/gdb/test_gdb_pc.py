@@ -4,7 +4,8 @@
 kernels (protected mode: the handler returns with an iret kvmstub
 completes; long mode: iretq), steps in a loop while the PIT ticks never
 enter a handler and the ticks come on continue (`monitor step-irq on`
-lets them), and Ctrl-C stops a guest idling in `sti; hlt` (and a step after it runs the next instruction)."""
+lets them), Ctrl-C stops a guest idling in `sti; hlt` (and a step after it runs the next instruction), and a
+breakpoint at the entry fires again after the guest resets itself."""
 import time
 
 import gdblib
@@ -35,6 +36,18 @@ def test_break_in_pit_handler_in_long_mode_then_run_to_the_end():
 
 def test_break_in_pit_handler_in_protected_mode_then_run_to_the_end():
     check_break_in_timer_handler("timer32.elf", b"protected mode")
+
+
+def test_a_breakpoint_at_the_entry_fires_again_after_each_guest_reset():
+    # reboots.bin resets itself twice (0xcf9, then the i8042): gdb is not
+    # told of the resets, the guest starts again from the image and its
+    # first instruction is the breakpoint gdb inserted before.
+    r = session("reboots.bin", ["break start", "continue", "p/x $pc", "continue",
+                                "p/x $pc", "continue"])
+    r.expect("Breakpoint 1, ", "Breakpoint 1, ",
+             "[Inferior 1 (Remote target) exited with code 07]")
+    assert r.values() == ["0x1000", "0x1000"], r.describe()
+    assert r.status == 7 and r.stub_out == b"boot 1\nboot 2\nboot 3\n", r.describe()
 
 
 STEPS = 300

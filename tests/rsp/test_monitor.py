@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """tests/rsp/test_monitor.py — `monitor` commands (qRcmd), physical memory
-mode (Qqemu.PhyMemMode), the binary x read and `system_reset`, over a raw
+mode (Qqemu.PhyMemMode), the binary x read, `system_reset` and the PIC,
+IOAPIC and LAPIC state a timer kernel programmed, over a raw
 socket against real guests under real KVM: every answer is checked against
 what the guest's registers, memory and page tables really hold."""
 import re
@@ -284,6 +285,64 @@ def test_trace_io_on_prints_each_port_access_and_off_stops():
         assert bytes(st.err).count(b"io: ") == n
         assert rsplib.wait_until(lambda: bytes(st.out) == b"Hello from long mode\n", 5), \
             bytes(st.out)
+
+
+def lines_of(text, prefix):
+    found = [l for l in text.splitlines() if l.startswith(prefix)]
+    assert len(found) == 1, "one %r line wanted in:\n%s" % (prefix, text)
+    return found[0]
+
+
+def check_info_pic_and_lapic_show_what_the_timer_kernel_programmed(image):
+    # timer.c calls wait_ticks after each set-up: the 8259s remapped to
+    # 0x20/0x28 with only IRQ0 unmasked; then the APIC enabled (SVR
+    # 0x1ff) and IOAPIC pin 2 at vector 0x30; then the LAPIC timer
+    # periodic at vector 0x40, divide by 1, 200000.
+    wait_ticks = nm(image)["wait_ticks"]
+    with Stub([guest(image)]) as st:
+        c = st.client()
+        c.load_layout()
+        hits = []
+        for _ in range(3):
+            assert c.cmd("Z0,%x,1" % wait_ticks) == b"OK"
+            stop = c.cont()
+            assert stop.kind == "T" and c.pc() == wait_ticks, (stop, hex(c.pc()))
+            assert c.cmd("z0,%x,1" % wait_ticks) == b"OK"
+            hits.append((mon(c, "info pic"), mon(c, "info lapic")))
+
+        pic, lapic = hits[0]
+        assert re.match(r"pic0: irr=0[01] imr=fe isr=00 .* irq_base=20 .* init_state=0$",
+                        lines_of(pic, "pic0:")), pic
+        assert re.match(r"pic1: irr=00 imr=ff isr=00 .* irq_base=28 .* init_state=0$",
+                        lines_of(pic, "pic1:")), pic
+        assert lines_of(pic, "ioapic:") == "ioapic: base=0xfec00000 id=0x00 irr=0x00000000", pic
+        assert lines_of(pic, "pin 2 ").endswith(" masked"), pic
+        assert lines_of(lapic, "local APIC").startswith("local APIC of vCPU 0: id 0, "), lapic
+        assert lines_of(lapic, "SPIV").startswith("SPIV     0x000000ff APIC disabled"), lapic
+
+        pic, lapic = hits[1]
+        assert " imr=ff " in lines_of(pic, "pic0:"), pic
+        assert re.match(r"pin 2  0x0000000000000030 dest=0 vec=48 +fixed +edge +active-hi "
+                        r"physical$", lines_of(pic, "pin 2 ")), pic
+        assert lines_of(lapic, "SPIV") == \
+            "SPIV     0x000001ff APIC enabled, focus=on, spurious vec 255", lapic
+        assert lines_of(lapic, "LVTT ").startswith("LVTT     0x00010000 "), lapic
+
+        pic, lapic = hits[2]
+        assert lines_of(lapic, "local APIC").startswith("local APIC of vCPU 0: id 0, "), lapic
+        assert re.match(r"LVTT     0x00020040 .* periodic vec 64$", lines_of(lapic, "LVTT ")), lapic
+        assert re.match(r"Timer    DCR=0xb \(divide by 1\) initial_count=200000 "
+                        r"current_count=\d+$", lines_of(lapic, "Timer")), lapic
+        assert lines_of(lapic, "SPIV").startswith("SPIV     0x000001ff APIC enabled"), lapic
+        assert lines_of(pic, "pin 2 ").endswith(" masked"), pic
+
+
+def test_info_pic_and_lapic_show_what_the_long_mode_timer_kernel_programmed():
+    check_info_pic_and_lapic_show_what_the_timer_kernel_programmed("timer64.elf")
+
+
+def test_info_pic_and_lapic_show_what_the_protected_mode_timer_kernel_programmed():
+    check_info_pic_and_lapic_show_what_the_timer_kernel_programmed("timer32.elf")
 
 
 def test_lapic_pic_and_step_irq_say_why_not_on_the_bare_machine():

@@ -2,7 +2,8 @@
 """tests/rsp/test_restart.py — extended-remote over a raw socket: `!`,
 vRun restarting the guest from its image in the same kvmstub (RAM as
 loaded, only what the guest touched cleared), vKill leaving kvmstub
-waiting, breakpoints kept, a rebuilt image picked up, how long a restart
+waiting, breakpoints kept, a step over the guest's own reset, a rebuilt
+image picked up, how long a restart
 takes on a 128 MiB guest, and 1,000 restarts without a file descriptor
 or memory leak."""
 import os
@@ -197,6 +198,26 @@ def test_breakpoints_stay_in_place_across_a_restart():
         assert c.read(main, 1) == original
         assert c.cmd("z0,%x,1" % main) == b"OK"
         run_to_end(c)
+
+
+def test_a_step_over_the_guests_reset_ends_at_its_first_instruction_again():
+    # The instruction stepped is the reset (out to 0xcf9): the step ends
+    # before the first instruction of the next boot, from the image.
+    out_at = rsplib.read_map("reboots.map")["cf9_out"]
+    with Stub([guest("reboots.bin")]) as st:
+        c = st.client()
+        c.load_layout()
+        assert c.insert(0, out_at) == b"OK"
+        stop = c.cont()
+        assert stop.reason == "swbreak" and c.pc() == out_at, (stop, hex(c.pc()))
+        assert c.remove(0, out_at) == b"OK"
+        stop = c.step()
+        assert stop.kind == "T" and c.pc() == 0x1000, (stop, hex(c.pc()))
+        assert c.read(0x1000, 2) == image_bytes("reboots.bin")[:2]
+        stop = c.cont()
+        assert stop.kind == "W" and stop.code == 7, stop
+        assert rsplib.wait_until(lambda: bytes(st.out) == b"boot 1\nboot 2\nboot 3\n", 5), \
+            bytes(st.out)
 
 
 def test_a_rebuilt_image_is_loaded_by_the_next_run():

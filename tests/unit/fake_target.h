@@ -43,6 +43,7 @@ struct fake_target {
 
 	/* Error injection: a negative errno returned by the call, 0 for none. */
 	int get_regs_error, set_regs_error, point_error;
+	const char *point_reason; /* what point_error_text says, NULL for "" */
 
 	/* What the stub asked for. */
 	unsigned get_regs_calls, set_regs_calls, get_fpu_calls, set_fpu_calls;
@@ -306,6 +307,12 @@ static inline int fake_restart(void *impl, const char *file, const char *cmdline
 	return 0;
 }
 
+static inline const char *fake_point_error_text(void *impl)
+{
+	struct fake_target *t = impl;
+	return t->point_reason ? t->point_reason : "";
+}
+
 static const struct target_ops fake_target_ops = {
 	.arch = fake_arch,
 	.get_regs = fake_get_regs,
@@ -329,6 +336,7 @@ static const struct target_ops fake_target_ops = {
 	.get_screen_text = fake_get_screen_text,
 	.set_step_irq = NULL, /* as on the KVM machine today: "not available" */
 	.restart = fake_restart,
+	.point_error = fake_point_error_text,
 };
 
 /* The same target without any optional op, for "not available". */

@@ -1100,6 +1100,33 @@ static void test_Z_malformed_or_refused_is_an_error(void)
 	fixture_close(&f);
 }
 
+static void test_refused_Z_leaves_a_notice_with_the_targets_reason(void)
+{
+	struct fixture f = fixture_open(TARGET_ARCH_I8086, 5);
+
+	f.t->point_error = -ENOSPC;
+	f.t->point_reason = "all four debug registers are in use";
+	send(&f, "Z0,1234,1");
+	CHECK(reply_is(&f, "E1c"));
+	CHECK(strcmp(f.s->notice,
+		     "breakpoint at 0x1234 refused: all four debug registers are in use") == 0);
+	/* Without a reason from the target the errno speaks; a watchpoint says so. */
+	f.s->notice[0] = 0;
+	f.t->point_reason = NULL;
+	f.t->point_error = -EINVAL;
+	send(&f, "Z3,2000,3");
+	CHECK(reply_is(&f, "E16"));
+	CHECK(strcmp(f.s->notice, "watchpoint at 0x2000 refused: the target cannot take that "
+				  "length or alignment") == 0);
+	/* An accepted one leaves none. */
+	f.s->notice[0] = 0;
+	f.t->point_error = 0;
+	send(&f, "Z0,1000,1");
+	CHECK(reply_is(&f, "OK"));
+	CHECK(strcmp(f.s->notice, "") == 0);
+	fixture_close(&f);
+}
+
 static void test_Z0_conditions_are_parsed_and_stored(void)
 {
 	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
@@ -1555,6 +1582,7 @@ int main(void)
 	RUN(test_Z_and_z_of_every_kind_reach_the_target);
 	RUN(test_Z_of_an_unknown_type_is_not_supported);
 	RUN(test_Z_malformed_or_refused_is_an_error);
+	RUN(test_refused_Z_leaves_a_notice_with_the_targets_reason);
 	RUN(test_Z0_conditions_are_parsed_and_stored);
 	RUN(test_many_conditional_breakpoints_are_kept);
 	RUN(test_condition_list_with_bad_hex_is_an_error_and_stores_nothing);
