@@ -1,5 +1,6 @@
 # bench/bench.mk — builds what `make bench` runs besides kvmstub: the
-# benchmark guest (a Multiboot v1 ELF32 both QEMU and kvmstub load) and
+# benchmark guest (a Multiboot v1 ELF32 both QEMU and kvmstub load), the
+# boot-time guest (bench/mbboot.S) and
 # bench/floor (the raw KVM and loopback costs). Called by the top Makefile's
 # bench target as `$(MAKE) -f bench/bench.mk BUILD=$(BUILD)`.
 BUILD ?= build
@@ -17,7 +18,7 @@ BENCH_GUEST_LDFLAGS := -m elf_i386 --build-id=none -nostdlib -z noexecstack \
 FLOOR_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
 
 .PHONY: all
-all: $(BB)/benchguest.elf $(BB)/floor
+all: $(BB)/benchguest.elf $(BB)/mbboot.elf $(BB)/floor
 
 $(BB)/multiboot.o: bench/multiboot.S
 	@mkdir -p $(BB)
@@ -29,6 +30,14 @@ $(BB)/benchguest.o: bench/benchguest.c
 
 $(BB)/benchguest.elf: $(BB)/multiboot.o $(BB)/benchguest.o bench/benchguest.ld
 	$(LD) $(BENCH_GUEST_LDFLAGS) -T bench/benchguest.ld -o $@ $(filter %.o,$^)
+
+$(BB)/mbboot.o: bench/mbboot.S
+	@mkdir -p $(BB)
+	$(CC) $(BENCH_GUEST_ASFLAGS) -c -o $@ $<
+
+# The boot-time guest: one Multiboot v1 ELF32 at 1 MiB, header first.
+$(BB)/mbboot.elf: $(BB)/mbboot.o bench/benchguest.ld
+	$(LD) $(BENCH_GUEST_LDFLAGS) -T bench/benchguest.ld -o $@ $<
 
 $(BB)/floor: bench/floor.c
 	@mkdir -p $(BB)

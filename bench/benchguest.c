@@ -12,11 +12,12 @@ void step_region(void);
 void bp_region(void);
 void serial_per_out(void);
 void serial_rep_outsb(void);
+void store_region(void);
 void timer_idle(void);
 void timer_spin(void);
 void int_pairs(void);
-void timer_setup(unsigned divisor);
-extern char timer_isr[], int81_isr[];
+void timer_setup(unsigned divisor, char *handler);
+extern char timer_isr[], timer_isr_noiret[], int81_isr[];
 
 /* What the harness writes before it continues from bench_ready. */
 enum bench_scenario {
@@ -27,9 +28,10 @@ enum bench_scenario {
 	SCENARIO_SERIAL_REP_OUTSB = 4,
 	SCENARIO_NEXT = 5,
 	SCENARIO_COND = 6,
-	SCENARIO_TIMER_RATE = 7,  /* PIT at 10 kHz, idle in sti; hlt */
-	SCENARIO_TIMER_STEP = 8,  /* PIT at 1 kHz, spin with interrupts on */
-	SCENARIO_INT_PAIRS = 9,   /* int $0x81 + iret, int_pair_count times */
+	SCENARIO_STORES = 7,
+	SCENARIO_TIMER_RATE = 8,  /* PIT at 10 kHz, idle in sti; hlt */
+	SCENARIO_TIMER_STEP = 9,  /* PIT at 1 kHz, spin with interrupts on */
+	SCENARIO_INT_PAIRS = 10,  /* int $0x81 + iret, int_pair_count times */
 };
 
 volatile unsigned timer_ticks;
@@ -58,16 +60,16 @@ static void set_gate(unsigned vector, char *handler)
 	bench_idt[vector].type_attr = 0x8e; /* 32-bit interrupt gate */
 }
 
-/* An IDT for IRQ0 and int $0x81, the 8259s remapped to 0x20/0x28 with
+/* An IDT for IRQ0 (handler) and int $0x81, the 8259s remapped to 0x20/0x28 with
  * only IRQ0 open, the PIT's channel 0 at 1193182 / divisor Hz. */
-void timer_setup(unsigned divisor)
+void timer_setup(unsigned divisor, char *handler)
 {
 	struct __attribute__((packed)) {
 		unsigned short limit;
 		unsigned base;
 	} idtr = { sizeof(bench_idt) - 1, (unsigned)bench_idt };
 
-	set_gate(0x20, timer_isr);
+	set_gate(0x20, handler);
 	set_gate(0x81, int81_isr);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 	outb(0x20, 0x11);
@@ -135,16 +137,19 @@ void bench_main(void)
 	case SCENARIO_COND:
 		cond_region();
 		break;
+	case SCENARIO_STORES:
+		store_region();
+		break;
 	case SCENARIO_TIMER_RATE:
-		timer_setup(119);
+		timer_setup(119, timer_isr);
 		timer_idle();
 		break;
 	case SCENARIO_TIMER_STEP:
-		timer_setup(1193);
+		timer_setup(1193, timer_isr_noiret);
 		timer_spin();
 		break;
 	case SCENARIO_INT_PAIRS:
-		timer_setup(0); /* the PIT's slowest rate: 18.2 Hz */
+		timer_setup(0, timer_isr); /* the PIT's slowest rate: 18.2 Hz */
 		outb(0x21, 0xff);
 		int_pairs();
 		break;

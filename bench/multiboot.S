@@ -59,6 +59,29 @@ bp_site:
 	nop
 	jmp	bp_loop
 
+/* Stores on a page of their own, which also holds store_bp_site (never
+ * run): with a software breakpoint there, the page is write-trapped and
+ * every store pays for it although no breakpoint is hit. store_data ends
+ * as 1 (the last count stored). */
+	.set	STORE_COUNT, 20000
+	.p2align 12
+	.globl	store_region, store_loop, store_done, store_bp_site, store_data
+store_region:
+	mov	$store_data, %edi
+	mov	$STORE_COUNT, %ecx
+store_loop:
+	mov	%ecx, (%edi)
+	dec	%ecx
+	jnz	store_loop
+store_done:
+	ret
+store_bp_site:
+	nop
+	ret
+	.p2align 6
+store_data:
+	.long	0
+	.p2align 12
 /* Serial bursts: serial_text (serial_text_len bytes) to COM1's THR, one
  * `out` per byte or one `rep outsb`; then serial_done, where the harness
  * has its breakpoint. No LSR polling: the burst measures the OUT path. */
@@ -103,6 +126,26 @@ timer_isr:
 	pop	%eax
 	iret
 timer_isr_end:
+
+/* The same count without iret (popf; ret back to the same CS), for the
+ * stepping measure: QEMU's VM dies at a 32-bit iret on a host whose
+ * emulator refuses it, and how a handler returns is not what that
+ * measure is about. */
+	.globl	timer_isr_noiret, timer_isr_noiret_end
+timer_isr_noiret:
+	push	%eax
+	incl	timer_ticks
+	mov	$0x20, %al
+	outb	%al, $0x20
+	/* [esp] eax, +4 eip, +8 cs, +12 eflags -> eflags, eip for popf; ret */
+	mov	4(%esp), %eax
+	xchg	%eax, 12(%esp)
+	mov	%eax, 8(%esp)
+	pop	%eax
+	add	$4, %esp
+	popf
+	ret
+timer_isr_noiret_end:
 
 	.globl	int81_isr
 int81_isr:

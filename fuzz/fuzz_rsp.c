@@ -17,7 +17,8 @@
  * the cycle (breakpoint stops at the last point inserted, so conditions get
  * evaluated), resumes again while rsp_stop_is_reported says no (at most a
  * few times), then builds the stop reply.
- * Checks: the action is one of the four; the reply fits its buffer; a
+ * Checks: the action is one of the six; monitor output is O packets and
+ * one OK; the reply fits its buffer; a
  * resume request is well formed; g gives the layout's size; stop replies
  * are T or W packets; the condition list stays within its allocation.
  */
@@ -161,7 +162,8 @@ static void handle(struct harness *h, const uint8_t *payload, size_t len)
 	memset(&resume, 0xa5, sizeof(resume));
 	enum rsp_action action = rsp_handle_packet(s, payload, len, &resume);
 	require(action == RSP_ACTION_REPLY || action == RSP_ACTION_RESUME ||
-		action == RSP_ACTION_DETACH || action == RSP_ACTION_KILL);
+		action == RSP_ACTION_DETACH || action == RSP_ACTION_KILL ||
+		action == RSP_ACTION_CONSOLE || action == RSP_ACTION_NONE);
 	require(s->reply_len <= RSP_MAX_PAYLOAD);
 	require(s->nconds <= s->conds_cap);
 	if (len == 1 && payload[0] == 'g' && s->reply_len && s->reply[0] != 'E')
@@ -176,6 +178,18 @@ static void handle(struct harness *h, const uint8_t *payload, size_t len)
 		/* What the server does: drop every point and the conditions. */
 		fake_remove_all_points(h->target);
 		break;
+	case RSP_ACTION_CONSOLE: {
+		/* Monitor output: O packets of hex, then one OK, then no more. */
+		unsigned packets = 0;
+		do {
+			require(s->reply_len <= RSP_MAX_PAYLOAD);
+			require(s->reply_len >= 1 && s->reply[0] == 'O');
+			packets++;
+			require(packets < 1024);
+		} while (rsp_console_next(s));
+		require(s->reply_len == 2 && s->reply[1] == 'K');
+		break;
+	}
 	default:
 		break;
 	}

@@ -13,9 +13,9 @@ OBJCOPY ?= objcopy
 NM ?= nm
 
 GUEST_FLAT := kvmtest tiny_kernel kvmsample repouts exit42 exit0 \
-	      triplefault realcs stepper selfcopy echo printspin idle
-GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf timer32 timer64 uartirq32 uartirq64 \
-	     smp64
+	      triplefault realcs stepper selfcopy echo printspin idle reboots
+GUEST_ELF := hello32 hello64 cdemo32 cdemo64 higherhalf gdtboot timer32 timer64 uartirq32 uartirq64 \
+	     restart64 revdemo64 smp64
 GUEST_PC := pcprobe vgahello kbdecho tables
 
 GUEST_IMAGES := $(patsubst %,$(GB)/%.bin,$(GUEST_FLAT)) \
@@ -107,10 +107,17 @@ $(GB)/hello32.elf: $(GB)/obj32/start32.o $(GB)/obj32/hello.o $(GB)/obj32/uart.o 
 $(GB)/cdemo32.elf: $(GB)/obj32/start32.o $(GB)/obj32/cdemo.o $(GB)/obj32/uart.o guests/kernel.ld
 	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
+# Protected mode to long mode by itself, GDT/IDT/TSS on its first page.
+$(GB)/gdtboot.elf: $(GB)/obj32/gdtboot.o guests/kernel.ld
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
 $(GB)/hello64.elf: $(GB)/obj64/start64.o $(GB)/obj64/hello.o $(GB)/obj64/uart.o guests/kernel.ld
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/cdemo64.elf: $(GB)/obj64/start64.o $(GB)/obj64/cdemo.o $(GB)/obj64/uart.o guests/kernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/revdemo64.elf: $(GB)/obj64/start64.o $(GB)/obj64/revdemo.o $(GB)/obj64/uart.o guests/kernel.ld
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
 $(GB)/timer32.elf: $(GB)/obj32/start32.o $(GB)/obj32/timer.o $(GB)/obj32/timer_isr.o \
@@ -133,6 +140,9 @@ $(GB)/smp64.elf: $(GB)/obj64/start64.o $(GB)/obj64/smp.o $(GB)/obj64/smp_trampol
 		$(GB)/obj64/uart.o guests/kernel.ld
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
 
+$(GB)/restart64.elf: $(GB)/obj64/start64.o $(GB)/obj64/restart.o $(GB)/obj64/uart.o guests/kernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/kernel.ld -o $@ $(filter %.o,$^)
+
 $(GB)/higherhalf.elf: $(GB)/objhh/higherhalf_boot.o $(GB)/objhh/higherhalf.o \
 		$(GB)/objhh/uart.o guests/higherhalf.ld
 	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/higherhalf.ld -o $@ $(filter %.o,$^)
@@ -147,3 +157,38 @@ $(patsubst %,$(GB)/%.elf,$(GUEST_PC)): $(GB)/%.elf: $(GB)/obj64/start64.o $(GB)/
 .PRECIOUS: $(GB)/obj16/%.o $(GB)/debug/%.elf
 
 -include $(wildcard $(GB)/obj32/*.d $(GB)/obj64/*.d $(GB)/objhh/*.d)
+
+# --- boot-protocol kernels (Multiboot v1, Multiboot2, PVH) -------------------
+# Each prints the boot information it was given; see guests/README.md.
+
+GUEST_BOOT := $(GB)/mb1info.elf $(GB)/mb1aout.elf $(GB)/mb1aout.bin \
+	      $(GB)/mb2info64.elf $(GB)/pvhinfo64.elf
+guests: $(GUEST_BOOT)
+
+BOOT_C32 := $(GB)/obj32/mb1info.o $(GB)/obj32/bootprint.o
+BOOT_C64 := $(GB)/obj64/boot64.o $(GB)/obj64/bootprint.o
+$(BOOT_C32): GUEST_CFLAGS32 += -mgeneral-regs-only
+$(BOOT_C64): GUEST_CFLAGS64 += -mgeneral-regs-only
+
+$(GB)/obj32/mb1_start_aout.o: guests/mb1_start.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_ASFLAGS) -DMB_AOUT -c -o $@ $<
+
+$(GB)/mb1info.elf: $(GB)/obj32/mb1_start.o $(BOOT_C32) $(GB)/obj32/uart.o guests/bootkernel.ld
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/bootkernel.ld -o $@ $(filter %.o,$^)
+
+$(GB)/mb1aout.elf: $(GB)/obj32/mb1_start_aout.o $(BOOT_C32) $(GB)/obj32/uart.o guests/bootkernel.ld
+	$(LD) -m elf_i386 $(GUEST_LDFLAGS) -T guests/bootkernel.ld -o $@ $(filter %.o,$^)
+
+# The same kernel as a flat file: only the a.out-kludge fields say where it goes.
+$(GB)/mb1aout.bin: $(GB)/mb1aout.elf
+	$(OBJCOPY) -O binary -j .text -j .rodata -j .data $< $@
+
+# e_entry is wrong_entry on purpose (guests/long_entry.S).
+$(GB)/mb2info64.elf: $(GB)/obj64/mb2_header.o $(GB)/obj64/long_entry.o $(BOOT_C64) \
+		$(GB)/obj64/uart.o guests/bootkernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/bootkernel.ld -e wrong_entry -o $@ $(filter %.o,$^)
+
+$(GB)/pvhinfo64.elf: $(GB)/obj64/pvh_note.o $(GB)/obj64/long_entry.o $(BOOT_C64) \
+		$(GB)/obj64/uart.o guests/bootkernel.ld
+	$(LD) -m elf_x86_64 $(GUEST_LDFLAGS) -T guests/bootkernel.ld -e wrong_entry -o $@ $(filter %.o,$^)

@@ -219,6 +219,7 @@ int machine_boot(struct machine *m, enum machine_mode mode, uint64_t entry,
 			return -E2BIG;
 		}
 		boot_flat(m, area, mode, entry);
+		machine_note_host_write(m, area, size); /* cleared on a restart */
 	}
 	machine_regs_changed(m);
 	machine_sregs_changed(m);

@@ -75,6 +75,16 @@ void cmos_init(struct cmos *c, uint64_t ram_size, unsigned ncpus)
 	c->ram[CMOS_CHECKSUM_HI + 1] = (uint8_t)sum;
 }
 
+void cmos_reset(struct cmos *c, uint64_t ram_size, unsigned ncpus)
+{
+	enum { CMOS_NVRAM_START = 0x0e };
+	uint8_t kept[CMOS_SIZE - CMOS_NVRAM_START];
+
+	memcpy(kept, c->ram + CMOS_NVRAM_START, sizeof(kept));
+	cmos_init(c, ram_size, ncpus);
+	memcpy(c->ram + CMOS_NVRAM_START, kept, sizeof(kept));
+}
+
 void cmos_write_index(struct cmos *c, uint8_t value)
 {
 	c->nmi_disabled = value & 0x80;
@@ -101,12 +111,10 @@ static uint8_t clock_hours(const struct cmos *c, unsigned hour)
 	return (uint8_t)(clock_field(c, h12) | (hour >= 12 ? HOUR_PM : 0));
 }
 
-uint8_t cmos_read_data(struct cmos *c, const struct timespec *now)
+/* The date and time registers, which read the host's clock. */
+static bool is_clock_field(uint8_t index)
 {
-	struct tm tm;
-	time_t secs = now->tv_sec;
-
-	switch (c->index) {
+	switch (index) {
 	case RTC_SECONDS:
 	case RTC_MINUTES:
 	case RTC_HOURS:
@@ -115,14 +123,26 @@ uint8_t cmos_read_data(struct cmos *c, const struct timespec *now)
 	case RTC_MONTH:
 	case RTC_YEAR:
 	case RTC_CENTURY:
-		break;
+		return true;
+	default:
+		return false;
+	}
+}
+
+uint8_t cmos_read_data(struct cmos *c, const struct timespec *now)
+{
+	struct tm tm;
+	time_t secs = now->tv_sec;
+
+	switch (c->index) {
 	case RTC_REG_A:
 		return (uint8_t)((c->ram[RTC_REG_A] & 0x7f) |
 				 (now->tv_nsec >= 1000000000L - UIP_NS ? REG_A_UIP : 0));
 	case RTC_REG_C:
 		return 0; /* no RTC interrupts: no flags, and reading clears none */
 	default:
-		return c->ram[c->index];
+		if (!is_clock_field(c->index))
+			return c->ram[c->index];
 	}
 	if (!gmtime_r(&secs, &tm))
 		memset(&tm, 0, sizeof(tm));
@@ -148,16 +168,9 @@ uint8_t cmos_read_data(struct cmos *c, const struct timespec *now)
 
 void cmos_write_data(struct cmos *c, uint8_t value)
 {
-	switch (c->index) {
-	case RTC_SECONDS:
-	case RTC_MINUTES:
-	case RTC_HOURS:
-	case RTC_WEEKDAY:
-	case RTC_DAY:
-	case RTC_MONTH:
-	case RTC_YEAR:
-	case RTC_CENTURY:
+	if (is_clock_field(c->index))
 		return; /* the clock is the host's: setting it is not kept */
+	switch (c->index) {
 	case RTC_REG_A:
 		c->ram[RTC_REG_A] = value & 0x7f; /* UIP is read-only */
 		return;

@@ -20,6 +20,12 @@ struct cmos {
  * RAM, and the memory-size bytes for ram_size and the CPU count. */
 void cmos_init(struct cmos *c, uint64_t ram_size, unsigned ncpus);
 
+/* The CPU's reset line does not reach the CMOS: its battery-backed RAM
+ * (0x0e..0x7f, where kernels keep what must survive a reboot) keeps what
+ * the guest wrote; the clock's registers and the index are as at
+ * power-on. */
+void cmos_reset(struct cmos *c, uint64_t ram_size, unsigned ncpus);
+
 void cmos_write_index(struct cmos *c, uint8_t value);
 /* now: the host's wall-clock time (UTC, as QEMU's default RTC). */
 uint8_t cmos_read_data(struct cmos *c, const struct timespec *now);

@@ -192,7 +192,7 @@ int cpu_set_mp_state(struct vcpu *c, unsigned mp_state)
 
 int cpu_wake_if_halted(struct vcpu *c)
 {
-	if (!c->m->irqchip)
+	if (!c->m->has_irqchip)
 		return 0;
 	int state = cpu_mp_state(c);
 	if (state < 0)
@@ -292,6 +292,19 @@ static bool only_tick(void)
 	return true;
 }
 
+/* Whether any signal is pending (they stay pending after KVM_RUN). */
+static bool signal_waiting(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending))
+		return true;
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		if (sigismember(&pending, sig))
+			return true;
+	return false;
+}
+
 /* Takes a pending signal of this thread without waiting. */
 static bool take_signal(int signo)
 {
@@ -307,14 +320,17 @@ static bool take_signal(int signo)
  * interrupt raised), a live screen redrawn, and whether the vCPU is idle
  * for good. One vCPU: that ends the guest. Several: only when all are;
  * kvm/smp.c then checks with every vCPU stopped. */
-static int on_tick(struct vcpu *c, bool *ended)
+static int on_tick(struct vcpu *c, bool *ended, bool *waiting)
 {
 	struct machine *m = c->m;
 	int err = devices_poll(&m->devices);
 
-	*ended = false;
-	if (err || !m->irqchip)
+	*ended = *waiting = false;
+	if (err || !m->has_irqchip)
 		return err;
+	int state = cpu_mp_state(c);
+	*waiting = state == KVM_MP_STATE_HALTED || state == KVM_MP_STATE_UNINITIALIZED ||
+		   state == KVM_MP_STATE_INIT_RECEIVED;
 	bool idle = cpu_idle_for_good(c);
 	if (!m->smp) {
 		*ended = idle;
@@ -357,7 +373,8 @@ int cpu_enter(struct vcpu *c, bool immediate)
 
 	machine_sync_com1_coalescing(m);
 	c->run->immediate_exit = immediate;
-	int rc, run_errno;
+	int rc, run_errno, spurious = 0;
+	bool report_tick = false;
 	for (;;) {
 		machine_unlock(m);
 		rc = ioctl(c->fd, KVM_RUN, 0);
@@ -380,8 +397,8 @@ int cpu_enter(struct vcpu *c, bool immediate)
 				kicked = !ticked;
 			}
 			if (ticked) {
-				bool ended;
-				err = on_tick(c, &ended);
+				bool ended, waiting;
+				err = on_tick(c, &ended, &waiting);
 				if (err)
 					return err;
 				if (ended && !kicked) {
@@ -391,13 +408,32 @@ int cpu_enter(struct vcpu *c, bool immediate)
 					c->run->exit_reason = KVM_EXIT_HLT;
 					break;
 				}
+				/* Waiting for an interrupt is no stall. */
+				if (!kicked && !waiting) {
+					if (m->tick_hook && m->tick_hook(m->tick_ctx))
+						break; /* -EINTR: kvm/reverse.c ends the run */
+					if (m->report_ticks) {
+						report_tick = true;
+						break;
+					}
+				}
 			}
 			if (!kicked)
+				continue;
+			/* After a full state restore the first KVM_RUN can
+			 * return EINTR with no signal at all (measured on PVM):
+			 * run again. */
+			if (!c->kick_only && !signal_waiting() && spurious++ < 4)
 				continue;
 		}
 		break;
 	}
 	c->run->immediate_exit = 0;
+	if (rc == 0)
+		exit_stats_count(&m->exits, c->run->exit_reason, c->run->io.port,
+				 c->run->io.direction == KVM_EXIT_IO_OUT);
+	else if (run_errno == EINTR)
+		exit_stats_interrupted(&m->exits);
 	if (m->has_sync_regs) {
 		c->run->kvm_dirty_regs = 0;
 		c->regs = c->run->s.regs.regs;
@@ -406,6 +442,8 @@ int cpu_enter(struct vcpu *c, bool immediate)
 	} else {
 		c->regs_valid = c->sregs_valid = false;
 	}
+	if (report_tick)
+		return -ETIME;
 	if (rc < 0) {
 		if (run_errno == EINTR || run_errno == EAGAIN)
 			return -EINTR;

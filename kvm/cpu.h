@@ -58,6 +58,20 @@ struct vcpu {
 	enum target_stop_reason watch_reason;
 	uint64_t watch_addr;
 
+	/* Progress seen at the flush ticks (kvm/run_loop.c): a vCPU that sits
+	 * at one pc with no exit for a whole tick may be stalled on a trapped
+	 * page; that one instruction then runs with the traps lifted. */
+	bool tick_valid;
+	uint64_t tick_pc;
+	unsigned long exits_since_tick;
+	bool lifted;
+	bool probing;       /* a step to see whether the vCPU is stalled */
+	bool probe_stalled; /* ... and it did not finish within a tick */
+	/* Lifted instructions in a row with not one instruction run normally
+	 * between them: a guest that only advances that way is told about. */
+	unsigned long lift_streak;
+	uint64_t lift_end_pc;
+
 	int failed; /* a register fetch failed: -errno, reported at the next run */
 };
 
@@ -81,8 +95,10 @@ int cpu_set_debug(struct vcpu *c, uint32_t control, const uint64_t dr[4], uint64
 int cpu_set_run_sigmask(struct vcpu *c, const sigset_t *mask);
 
 /* Enters the guest once. Returns 0 with c->run->exit_reason set, -EINTR
- * if a signal (or `immediate`) ended the run first, another negative errno
- * if KVM_RUN failed. Applies a changed slot layout first. */
+ * if a signal (or `immediate`, or the machine's tick_hook) ended the run
+ * first, -ETIME if the flush tick did and the machine's report_ticks is
+ * set, another negative errno if KVM_RUN failed. Applies a changed slot
+ * layout first; counts the exit (kvm/exit_stats.c). */
 int cpu_enter(struct vcpu *c, bool immediate);
 
 /* KVM_GET_MP_STATE: KVM_MP_STATE_*, or a negative errno. */

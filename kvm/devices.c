@@ -55,13 +55,14 @@ void devices_init(struct devices *d, const struct devices_config *config)
 	d->config_ram_size = config->ram_size;
 	d->ncpus = config->ncpus ? config->ncpus : 1;
 	d->live_vga = config->vga && isatty(config->out_fd);
+	cmos_init(&d->cmos, d->config_ram_size, d->ncpus);
 	devices_reset(d);
 }
 
 void devices_reset(struct devices *d)
 {
 	uart_init(&d->uart, d->pc);
-	cmos_init(&d->cmos, d->config_ram_size, d->ncpus);
+	cmos_reset(&d->cmos, d->config_ram_size, d->ncpus);
 	i8042_init(&d->kbc);
 	pc_control_init(&d->control);
 	fw_cfg_init(&d->fw_cfg, d->config_ram_size, d->ncpus, FWTABLES_MAX_CPUS);

@@ -91,8 +91,8 @@ void devices_init(struct devices *d, const struct devices_config *config);
 
 /* The devices as at power-on, for a guest restarted after a reset: the
  * registers, queued input and the exit/reset requests are cleared; the
- * configuration, the irq_line (its lines lowered), the RAM and the
- * buffered output stay. */
+ * configuration, the irq_line (its lines lowered), the RAM, the buffered
+ * output and the CMOS's battery-backed RAM (as on a PC) stay. */
 void devices_reset(struct devices *d);
 
 /* Gives the devices the interrupt controller's lines. */

@@ -8,10 +8,11 @@
  */
 #include "kvm/loader.h"
 
+#include "kvm/image_bytes.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,36 +47,6 @@ struct loadable_segment {
 	uint64_t paddr;
 	uint64_t memsz;
 };
-
-static uint16_t read_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
-}
-
-static uint32_t read_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t read_le64(const uint8_t *p)
-{
-	return (uint64_t)read_le32(p) | (uint64_t)read_le32(p + 4) << 32;
-}
-
-static void format_error(char *err, size_t err_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void format_error(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list args;
-
-	if (!err || err_size == 0)
-		return;
-	va_start(args, fmt);
-	vsnprintf(err, err_size, fmt, args);
-	va_end(args);
-}
 
 /* "64 MiB" reads better than 0x4000000 in a message about RAM size. */
 static void format_ram_size(char *out, size_t out_size, uint64_t bytes)
@@ -119,7 +90,7 @@ static int parse_elf_header(const uint8_t *file, size_t file_size,
 	uint8_t elf_class;
 
 	if (file_size < EI_NIDENT) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: header truncated: the file is %zu bytes, "
 			     "shorter than the %d-byte identification",
 			     file_size, EI_NIDENT);
@@ -133,26 +104,26 @@ static int parse_elf_header(const uint8_t *file, size_t file_size,
 		hdr->kind = IMAGE_ELF64;
 		header_size = sizeof(Elf64_Ehdr);
 	} else {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: class %u is neither ELFCLASS32 nor ELFCLASS64",
 			     elf_class);
 		return -EINVAL;
 	}
 	if (file[EI_DATA] != ELFDATA2LSB) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: data encoding %u is not little-endian "
 			     "(ELFDATA2LSB); x86 images are little-endian",
 			     file[EI_DATA]);
 		return -EINVAL;
 	}
 	if (file[EI_VERSION] != EV_CURRENT) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: identification version %u is not EV_CURRENT (1)",
 			     file[EI_VERSION]);
 		return -EINVAL;
 	}
 	if (file_size < header_size) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: header truncated: the file is %zu bytes, "
 			     "the ELF%s header needs %zu",
 			     file_size, hdr->kind == IMAGE_ELF32 ? "32" : "64",
@@ -162,18 +133,18 @@ static int parse_elf_header(const uint8_t *file, size_t file_size,
 
 	/* The ELF32 and ELF64 headers agree up to e_entry, then the address
 	 * fields widen; offsets from the gABI. */
-	hdr->type = read_le16(file + 16);
-	hdr->machine = read_le16(file + 18);
+	hdr->type = image_le16(file + 16);
+	hdr->machine = image_le16(file + 18);
 	if (hdr->kind == IMAGE_ELF32) {
-		hdr->entry = read_le32(file + 24);
-		hdr->phoff = read_le32(file + 28);
-		hdr->phentsize = read_le16(file + 42);
-		hdr->phnum = read_le16(file + 44);
+		hdr->entry = image_le32(file + 24);
+		hdr->phoff = image_le32(file + 28);
+		hdr->phentsize = image_le16(file + 42);
+		hdr->phnum = image_le16(file + 44);
 	} else {
-		hdr->entry = read_le64(file + 24);
-		hdr->phoff = read_le64(file + 32);
-		hdr->phentsize = read_le16(file + 54);
-		hdr->phnum = read_le16(file + 56);
+		hdr->entry = image_le64(file + 24);
+		hdr->phoff = image_le64(file + 32);
+		hdr->phentsize = image_le16(file + 54);
+		hdr->phnum = image_le16(file + 56);
 	}
 	return 0;
 }
@@ -187,20 +158,20 @@ static int check_elf_header(const struct elf_header *hdr, size_t file_size,
 	uint64_t table_size;
 
 	if (hdr->type != ET_EXEC) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: type %u (%s) is not an executable (ET_EXEC); "
 			     "link the kernel static and without -pie",
 			     hdr->type, elf_type_name(hdr->type));
 		return -EINVAL;
 	}
 	if (hdr->machine != EM_386 && hdr->machine != EM_X86_64) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: machine %u is not x86 (EM_386/EM_X86_64)",
 			     hdr->machine);
 		return -EINVAL;
 	}
 	if (hdr->machine != wanted_machine) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: an ELF%s file must have machine %u (%s), "
 			     "not %u",
 			     hdr->kind == IMAGE_ELF32 ? "32" : "64",
@@ -210,7 +181,7 @@ static int check_elf_header(const struct elf_header *hdr, size_t file_size,
 		return -EINVAL;
 	}
 	if (hdr->phentsize != wanted_phentsize) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: program header size %u is not %zu, the size "
 			     "for ELF%s",
 			     hdr->phentsize, wanted_phentsize,
@@ -218,14 +189,14 @@ static int check_elf_header(const struct elf_header *hdr, size_t file_size,
 		return -EINVAL;
 	}
 	if (hdr->phnum == 0) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: no program headers, so nothing to load");
 		return -EINVAL;
 	}
 	/* PN_XNUM (0xffff) lands here too: that many headers is never a
 	 * kernel, so the count hidden in section 0 is not worth reading. */
 	if (hdr->phnum > ELF_MAX_PROGRAM_HEADERS) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: %u program headers is more than the %d this "
 			     "loader accepts",
 			     hdr->phnum, ELF_MAX_PROGRAM_HEADERS);
@@ -234,7 +205,7 @@ static int check_elf_header(const struct elf_header *hdr, size_t file_size,
 	/* At most 4096 * 56 bytes: the product cannot overflow. */
 	table_size = (uint64_t)hdr->phnum * hdr->phentsize;
 	if (!range_fits(hdr->phoff, table_size, file_size)) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: program header table 0x%" PRIx64 "+0x%" PRIx64
 			     " is past the end of the file (0x%zx bytes)",
 			     hdr->phoff, table_size, file_size);
@@ -249,17 +220,17 @@ static void read_program_header(const uint8_t *file,
 {
 	const uint8_t *p = file + hdr->phoff + (uint64_t)index * hdr->phentsize;
 
-	ph->type = read_le32(p);
+	ph->type = image_le32(p);
 	if (hdr->kind == IMAGE_ELF32) {
-		ph->offset = read_le32(p + 4);
-		ph->paddr = read_le32(p + 12);
-		ph->filesz = read_le32(p + 16);
-		ph->memsz = read_le32(p + 20);
+		ph->offset = image_le32(p + 4);
+		ph->paddr = image_le32(p + 12);
+		ph->filesz = image_le32(p + 16);
+		ph->memsz = image_le32(p + 20);
 	} else {
-		ph->offset = read_le64(p + 8);
-		ph->paddr = read_le64(p + 24);
-		ph->filesz = read_le64(p + 32);
-		ph->memsz = read_le64(p + 40);
+		ph->offset = image_le64(p + 8);
+		ph->paddr = image_le64(p + 24);
+		ph->filesz = image_le64(p + 32);
+		ph->memsz = image_le64(p + 40);
 	}
 }
 
@@ -281,7 +252,7 @@ static int collect_loadable_segments(const uint8_t *file, size_t file_size,
 		if (ph.type != PT_LOAD)
 			continue;
 		if (ph.filesz > ph.memsz) {
-			format_error(err, err_size,
+			image_error(err, err_size,
 				     "ELF segment %u: file size 0x%" PRIx64
 				     " is larger than its memory size 0x%" PRIx64,
 				     i, ph.filesz, ph.memsz);
@@ -294,7 +265,7 @@ static int collect_loadable_segments(const uint8_t *file, size_t file_size,
 		 * it an offset past the end of a stripped file. */
 		if (ph.filesz != 0 &&
 		    !range_fits(ph.offset, ph.filesz, file_size)) {
-			format_error(err, err_size,
+			image_error(err, err_size,
 				     "ELF segment %u: file range 0x%" PRIx64
 				     "+0x%" PRIx64 " is past the end of the file "
 				     "(0x%zx bytes)",
@@ -303,14 +274,14 @@ static int collect_loadable_segments(const uint8_t *file, size_t file_size,
 		}
 		if (!range_fits(ph.paddr, ph.memsz, ram_size)) {
 			format_ram_size(ram_text, sizeof(ram_text), ram_size);
-			format_error(err, err_size,
+			image_error(err, err_size,
 				     "ELF segment %u: physical range 0x%" PRIx64
 				     "+0x%" PRIx64 " does not fit in %s of RAM",
 				     i, ph.paddr, ph.memsz, ram_text);
 			return -E2BIG;
 		}
 		if (count == IMAGE_MAX_SEGMENTS) {
-			format_error(err, err_size,
+			image_error(err, err_size,
 				     "ELF segment %u: more than %d loadable "
 				     "segments", i, IMAGE_MAX_SEGMENTS);
 			return -EINVAL;
@@ -322,7 +293,7 @@ static int collect_loadable_segments(const uint8_t *file, size_t file_size,
 		count++;
 	}
 	if (count == 0) {
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "ELF: no PT_LOAD segment with a memory size, so "
 			     "nothing to load");
 		return -EINVAL;
@@ -386,7 +357,7 @@ static int load_flat(const uint8_t *file, size_t file_size, uint8_t *ram,
 
 	if (!range_fits(load_addr, file_size, ram_size)) {
 		format_ram_size(ram_text, sizeof(ram_text), ram_size);
-		format_error(err, err_size,
+		image_error(err, err_size,
 			     "flat image of 0x%zx bytes at 0x%" PRIx64
 			     " does not fit in %s of RAM",
 			     file_size, load_addr, ram_text);
@@ -412,7 +383,7 @@ int image_load(const uint8_t *file, size_t file_size, uint8_t *ram,
 	if (err && err_size)
 		err[0] = '\0';
 	if (file_size == 0) {
-		format_error(err, err_size, "the image file is empty");
+		image_error(err, err_size, "the image file is empty");
 		return -EINVAL;
 	}
 	/* Anything with the magic is meant to be ELF: loading a broken one as

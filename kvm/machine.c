@@ -124,7 +124,8 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 void machine_sync_com1_coalescing(struct machine *m)
 {
 	struct kvm_coalesced_mmio_zone zone = { .addr = 0x3f8, .size = 1, .pio = 1 };
-	bool want = !devices_uart_tx_interrupts(&m->devices);
+	/* `monitor trace-io on` needs every access to exit, too. */
+	bool want = !m->devices.trace_io && !devices_uart_tx_interrupts(&m->devices);
 
 	if (!m->ring || want == m->com1_coalesced)
 		return;
@@ -189,7 +190,7 @@ static int create_pc(struct machine *m)
 		return IOCTL_FAIL(m, "KVM_CREATE_IRQCHIP");
 	if (ioctl(m->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return IOCTL_FAIL(m, "KVM_CREATE_PIT2");
-	m->irqchip = true;
+	m->has_irqchip = true;
 	devices_set_irq_line(&m->devices, (struct irq_line){ devices_irq_set, m });
 	return set_pc_routing(m);
 }
@@ -198,7 +199,7 @@ int machine_irq_line(struct machine *m, unsigned irq, int level)
 {
 	struct kvm_irq_level line = { .irq = irq, .level = level ? 1 : 0 };
 
-	if (!m->irqchip)
+	if (!m->has_irqchip)
 		return -ENODEV;
 	if (irq >= 24)
 		return -EINVAL;
@@ -220,6 +221,8 @@ int machine_drain_output(struct machine *m)
 		memcpy(data, e->data, sizeof(data));
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		ring->first = (ring->first + 1) % m->ring_max;
+		if (m->discard_output)
+			continue; /* replay: the output went out when it was recorded */
 		int err = devices_port_io(&m->devices, (uint16_t)e->phys_addr, true,
 					  len ? len : 1, 1, data);
 		if (err)
@@ -242,7 +245,7 @@ static int create_cpus(struct machine *m, unsigned ncpus)
 	if (ncpus > (unsigned)max)
 		return machine_fail(m, EINVAL, "--smp %u: this host's KVM allows at most %d vCPUs",
 				    ncpus, max);
-	if (ncpus > 1 && !m->irqchip)
+	if (ncpus > 1 && !m->has_irqchip)
 		return machine_fail(m, EINVAL,
 			"--smp %u needs the pc machine: application processors start through the local APIC",
 			ncpus);
@@ -374,6 +377,8 @@ int machine_create(struct machine *m, const struct machine_config *config)
 			    (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)) ==
 			   (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
 	m->has_readonly_mem = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+	int debug_flags = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+	m->has_blockirq = debug_flags > 0 && (debug_flags & KVM_GUESTDBG_BLOCKIRQ);
 	int slots = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	m->max_slots = slots > 0 ? (unsigned)slots : 32;
 	if (m->max_slots > MACHINE_MAX_SLOTS)
@@ -408,6 +413,12 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	m->page_want = calloc(m->npages, 3);
 	if (!m->page_want)
 		return machine_fail(m, ENOMEM, "out of memory for the page map");
+	m->touched = calloc(2 * ((m->npages + 63) / 64), sizeof(uint64_t));
+	if (m->touched)
+		m->dirty_scratch = m->touched + (m->npages + 63) / 64;
+	if (!m->touched)
+		return machine_fail(m, ENOMEM, "out of memory for the page map");
+	m->dirty_logging = true;
 	m->page_now = m->page_want + m->npages;
 	m->page_release = m->page_now + m->npages;
 	m->layout_dirty = true;
@@ -424,10 +435,10 @@ int machine_create(struct machine *m, const struct machine_config *config)
 		return err;
 	int ring_offset = config->trace_io ? 0 : coalesced_ring_offset(m);
 	/* The PC devices and --vga need the tick even without the ring. */
-	if (ring_offset || config->pc_devices || config->vga || m->irqchip)
+	if (ring_offset || config->pc_devices || config->vga || m->has_irqchip)
 		setup_tick(m);
 	setup_coalesced_output(m, config, ring_offset);
-	return 0;
+	return machine_save_reset_state(m);
 }
 
 void machine_destroy(struct machine *m)
@@ -450,6 +461,12 @@ void machine_destroy(struct machine *m)
 	if (m->ram)
 		munmap(m->ram, m->ram_size);
 	free(m->page_want);
+	free(m->logged_pages);
+	m->logged_pages = NULL;
+	free(m->touched);
+	free(m->reset_state);
+	m->touched = m->dirty_scratch = NULL;
+	m->reset_state = NULL;
 	m->run = NULL;
 	m->ncpus = 0;
 	m->ram = NULL;
@@ -510,6 +527,48 @@ static int set_slot(struct machine *m, const struct machine_slot *s)
 	return 0;
 }
 
+int machine_collect_dirty_pages(struct machine *m)
+{
+	for (unsigned i = 0; i < m->nslots; i++) {
+		int err = machine_collect_dirty(m, &m->slots[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void machine_note_written(struct machine *m, uint64_t phys, uint64_t len)
+{
+	machine_note_host_write(m, phys, len);
+}
+
+int machine_set_dirty_logging(struct machine *m, bool on)
+{
+	/* KVM logs the RAM slots' writes all along (kvm/reset.c); recording
+	 * keeps its own copy of them. */
+	if (!on) {
+		free(m->logged_pages);
+		m->logged_pages = NULL;
+		return 0;
+	}
+	if (!m->logged_pages) {
+		m->logged_pages = calloc((m->npages + 63) / 64, sizeof(uint64_t));
+		if (!m->logged_pages)
+			return machine_fail(m, ENOMEM, "out of memory for the dirty log");
+	}
+	return 0;
+}
+
+int machine_set_tick_interval(struct machine *m, long ns)
+{
+	if (!m->has_flush_timer)
+		return -ENOTSUP;
+	struct itimerspec every = { .it_interval = { 0, ns }, .it_value = { 0, ns } };
+	if (timer_settime(m->flush_timer, 0, &every, NULL))
+		return machine_fail(m, errno, "timer_settime failed: %s", strerror(errno));
+	return 0;
+}
+
 static bool slot_in(const struct machine_slot *s, const struct machine_slot *list,
 		    unsigned n)
 {
@@ -545,7 +604,10 @@ int machine_apply_layout(struct machine *m)
 	m->nchanged = 0;
 	m->changes_overflowed = false;
 
-	static const uint32_t flags_of[] = { 0, KVM_MEM_READONLY };
+	/* RAM slots log the guest's writes for restarts (read-only ones
+	 * cannot be written by the guest). */
+	const uint32_t flags_of[] = { m->dirty_logging ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+				      KVM_MEM_READONLY };
 	struct machine_slot want[MACHINE_MAX_SLOTS];
 	unsigned nwant = 0;
 	uint64_t page = 0;
@@ -557,6 +619,10 @@ int machine_apply_layout(struct machine *m)
 			end++;
 		if (access == PAGE_WRITE_TRAP && !m->has_readonly_mem)
 			access = PAGE_ACCESS_TRAP; /* trap reads too rather than miss writes */
+		/* Lifted traps keep their own slots, plain RAM now, so their
+		 * neighbours' slots (and what KVM has mapped in them) stay. */
+		if (m->traps_lifted)
+			access = PAGE_RW;
 		if (access != PAGE_ACCESS_TRAP) {
 			if (nwant == m->max_slots)
 				return machine_fail(m, ENOSPC,
@@ -579,9 +645,12 @@ int machine_apply_layout(struct machine *m)
 			continue;
 		}
 		struct machine_slot gone = m->slots[i];
+		int err = machine_collect_dirty(m, &gone);
+		if (err)
+			return err;
 		gone.size = 0;
 		gone.flags = 0;
-		int err = set_slot(m, &gone);
+		err = set_slot(m, &gone);
 		if (err)
 			return err;
 	}
@@ -601,10 +670,22 @@ int machine_apply_layout(struct machine *m)
 			return err;
 		m->slots[m->nslots++] = want[i];
 	}
+	m->ntrapped = 0;
 	for (page = 0; page < m->npages; page++) {
-		m->page_now[page] = effective_access(m, page);
+		m->page_now[page] = m->traps_lifted ? PAGE_RW : effective_access(m, page);
 		m->page_release[page] = 0;
+		m->ntrapped += m->page_now[page] != PAGE_RW;
 	}
 	m->layout_dirty = false;
 	return 0;
+}
+
+int machine_lift_traps(struct machine *m, bool lifted)
+{
+	if (m->traps_lifted == lifted)
+		return 0;
+	m->traps_lifted = lifted;
+	m->changes_overflowed = true; /* every trapped page changes */
+	m->layout_dirty = true;
+	return machine_apply_layout(m);
 }

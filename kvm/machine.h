@@ -2,7 +2,8 @@
  * slots, the irqchip, the devices, and its vCPUs (kvm/cpu.h, one or more).
  *
  * The only module (with kvm/cpu.c, kvm/vcpu_state.c, kvm/points.c,
- * kvm/run_loop.c, kvm/smp.c and kvm/boot.c) that issues KVM ioctls. Errors come back as negative errnos with a one-line explanation
+ * kvm/run_loop.c, kvm/smp.c, kvm/boot.c, kvm/reset.c and kvm/sysops.c)
+ * that issues KVM ioctls. Errors come back as negative errnos with a one-line explanation
  * in machine->error; nothing here prints or exits.
  */
 #ifndef KVMSTUB_MACHINE_H
@@ -17,6 +18,7 @@
 
 #include "kvm/cpu.h"
 #include "kvm/devices.h"
+#include "kvm/exit_stats.h"
 
 #define MACHINE_PAGE_SIZE 4096ULL
 /* RAM ends below the 3 GiB mark so the area KVM needs for its real-mode
@@ -76,10 +78,7 @@ struct machine {
 	enum machine_mode mode;
 	bool has_sync_regs;
 	bool has_readonly_mem;
-	/* The pc machine: in-kernel 8259s, IOAPIC, LAPIC and PIT. `hlt` is
-	 * then handled inside KVM; a vCPU halted with IF=0 is found on the
-	 * periodic tick and reported as a KVM_EXIT_HLT. */
-	bool irqchip;
+	bool has_blockirq; /* KVM_GUESTDBG_BLOCKIRQ: a step takes no interrupt */
 	unsigned max_slots;
 
 	/* Slot layout: what each page should be, what KVM has now. */
@@ -92,6 +91,10 @@ struct machine {
 	uint64_t changed_pages[MACHINE_MAX_CHANGED_PAGES];
 	unsigned nslots;
 	struct machine_slot slots[MACHINE_MAX_SLOTS];
+	/* Every page is plain RAM for now, whatever is wanted: the run loop
+	 * lets one instruction the trapped pages stall run this way. */
+	bool traps_lifted;
+	unsigned ntrapped; /* pages that are not plain RAM in the slots now */
 
 	/* Output ports whose OUTs KVM queues in a ring instead of exiting
 	 * (coalesced PIO): half the cost of a byte. A periodic timer signal
@@ -101,6 +104,9 @@ struct machine {
 	bool com1_coalesced; /* 0x3f8 is in the ring now */
 	bool has_flush_timer;
 	timer_t flush_timer;
+	/* machine_enter returns -ETIME when the flush tick ended a run, so
+	 * the caller can look at the guest's progress every tick. */
+	bool report_ticks;
 
 	struct devices devices;
 
@@ -112,6 +118,29 @@ struct machine {
 	pthread_mutex_t lock;
 	struct smp *threads;
 	sigset_t run_sigmask; /* what the main thread unblocks in KVM_RUN */
+	/* The pc machine: in-kernel 8259s, IOAPIC, LAPIC and PIT; false on
+	 * bare. `hlt` is then handled inside KVM; a vCPU halted with IF=0 is
+	 * found on the periodic tick and reported as a KVM_EXIT_HLT. */
+	bool has_irqchip;
+	struct exit_stats exits;
+
+	/* Restart (kvm/reset.c): RAM slots log the guest's writes; pages
+	 * the host wrote or a deleted slot logged are kept here (one bit a
+	 * page), so a restart clears only what was touched. */
+	bool dirty_logging;
+	uint64_t *touched;
+	uint64_t *dirty_scratch; /* one slot's KVM_GET_DIRTY_LOG bitmap */
+	struct machine_reset_state *reset_state; /* the vCPU as created */
+
+	/* Reverse execution (kvm/reverse.c): the guest's writes since the last
+	 * snapshot (one bit a page; the dirty log and host writes land here
+	 * too while it is allocated). tick_hook runs at each timer tick during
+	 * KVM_RUN and returns true to end the run there (-EINTR);
+	 * discard_output drops queued output (replay). */
+	uint64_t *logged_pages;
+	bool (*tick_hook)(void *ctx);
+	void *tick_ctx;
+	bool discard_output;
 
 	uint64_t rsdp_addr; /* the ACPI RSDP, 0 without tables (boot info wants it) */
 	char error[256];
@@ -195,6 +224,31 @@ void machine_set_page_want(struct machine *m, uint64_t page, enum page_access ac
 void machine_release_page(struct machine *m, uint64_t page);
 /* Applies a changed layout now. */
 int machine_apply_layout(struct machine *m);
+/* Makes every page plain RAM (lifted) or what it is wanted to be again,
+ * now. */
+int machine_lift_traps(struct machine *m, bool lifted);
+
+/* ---- restart (kvm/reset.c) ---- */
+
+/* The host wrote guest RAM [phys, phys+len): cleared at the next reset. */
+void machine_note_host_write(struct machine *m, uint64_t phys, uint64_t len);
+/* Takes the dirty log of one slot (before it goes away) into touched. */
+int machine_collect_dirty(struct machine *m, const struct machine_slot *slot);
+/* Keeps the vCPU's state as KVM created it, for machine_reset. */
+int machine_save_reset_state(struct machine *m);
+/* The machine as just created: every page the guest or the host wrote
+ * is zero again, the vCPU is in its reset state, devices are reset.
+ * Breakpoint bytes must have been taken out first. */
+int machine_reset(struct machine *m);
+
+/* Reverse execution: keeps the guest's writes in logged_pages (or stops),
+ * sets how often the timer ticks, and moves the guest's writes since
+ * the last call into logged_pages. */
+int machine_set_dirty_logging(struct machine *m, bool on);
+int machine_set_tick_interval(struct machine *m, long ns);
+int machine_collect_dirty_pages(struct machine *m);
+/* The host wrote guest RAM [phys, phys+len) (KVM's log misses those). */
+void machine_note_written(struct machine *m, uint64_t phys, uint64_t len);
 
 /* What the host's KVM does with debug features, found by running a few
  * instructions on a throwaway VM (about a millisecond). */
@@ -203,7 +257,6 @@ struct host_caps {
 	/* int3 in protected mode ends KVM_RUN with an internal error, rip at
 	 * it (PVM): resumable, so it can be a breakpoint there. */
 	bool int3_internal_error;
-	bool blockirq;       /* KVM_GUESTDBG_BLOCKIRQ is offered */
 	bool dr_watch_fires; /* a DR7 write watchpoint exits (not every host) */
 };
 void machine_probe_host(const struct machine *m, struct host_caps *caps);

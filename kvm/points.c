@@ -12,6 +12,7 @@
 #include "kvm/vcpu_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +55,7 @@ void points_write_around(struct kvm_target *kt, uint64_t phys,
 				     const uint8_t *buf, uint64_t len)
 {
 	memcpy(kt->m->ram + phys, buf, len);
+	machine_note_host_write(kt->m, phys, len);
 	for (size_t i = 0; i < kt->nsw; i++) {
 		struct sw_breakpoint *bp = &kt->sw[i];
 		if (bp->phys >= phys && bp->phys - phys < len) {
@@ -113,6 +115,21 @@ static void update_page_traps(struct kvm_target *kt)
 		machine_set_page_want(m, kt->traps[i].page, kt->traps[i].access);
 }
 
+/* Says why an insert is refused; points_error hands it to the stub. */
+__attribute__((format(printf, 2, 3)))
+static void refuse(struct kvm_target *kt, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(kt->point_error, sizeof(kt->point_error), fmt, ap);
+	va_end(ap);
+}
+
+const char *points_error(void *t)
+{
+	return kvm_target_of(t)->point_error;
+}
+
 static int grow(void **array, size_t *cap, size_t n, size_t elem)
 {
 	if (n < *cap)
@@ -137,18 +154,21 @@ static int insert_sw(struct kvm_target *kt, uint64_t addr)
 			return 0;
 	/* Not mapped yet (a higher-half kernel before it loads its page
 	 * tables): a debug register matches the linear address anyway. */
-	if (vcpu_translate(kt->m, addr, &phys, &span))
-		return insert_hw_slot(kt, addr, true) == 0 ? 0 : -EFAULT;
+	if (vcpu_translate(kt->m, addr, &phys, &span)) {
+		if (insert_hw_slot(kt, addr, true) == 0)
+			return 0;
+		refuse(kt, "the address is not mapped yet (a debug register could watch it, "
+			   "but all four are in use)");
+		return -EFAULT;
+	}
 	/* No byte traps here (real mode on the pc machine of a host whose
 	 * int3 goes to the guest's IVT, and whose hlt now waits for
 	 * interrupts): the four debug registers are all there is. */
 	if (!kt->bp_opcode || (!kt->sw_bp_real_mode && !(machine_sregs(kt->m)->cr0 & 1))) {
 		if (insert_hw_slot(kt, addr, true) == 0)
 			return 0;
-		snprintf(kt->m->error, sizeof(kt->m->error),
-			 "software breakpoint at 0x%llx: in real mode on this host's pc machine "
-			 "breakpoints use the 4 debug registers, and they are taken",
-			 (unsigned long long)addr);
+		refuse(kt, "all four debug registers are in use: in real mode on this host "
+			   "software breakpoints use debug registers");
 		return -ENOSPC;
 	}
 	if (grow((void **)&kt->sw, &kt->sw_cap, kt->nsw, sizeof(*kt->sw)))
@@ -204,7 +224,11 @@ static int insert_hw_slot(struct kvm_target *kt, uint64_t addr, bool for_sw)
 
 static int insert_hw(struct kvm_target *kt, uint64_t addr)
 {
-	return insert_hw_slot(kt, addr, false);
+	int err = insert_hw_slot(kt, addr, false);
+	if (err)
+		refuse(kt, "all four debug registers are in use (hardware breakpoints, "
+			   "and software ones where this mode needs them)");
+	return err;
 }
 
 static int remove_hw(struct kvm_target *kt, uint64_t addr)
@@ -259,16 +283,25 @@ static int insert_watch(struct kvm_target *kt, enum target_point kind, uint64_t 
 	if (insert_watch_dr(kt, kind, addr, len) == 0)
 		return 0;
 
-	if (len == 0 || len > KVM_TARGET_MAX_WATCH_LEN || addr + (len - 1) < addr)
+	if (len == 0 || len > KVM_TARGET_MAX_WATCH_LEN || addr + (len - 1) < addr) {
+		refuse(kt, "a watchpoint covers 1 to %u bytes", KVM_TARGET_MAX_WATCH_LEN);
 		return -EINVAL;
+	}
 	for (size_t i = 0; i < kt->nwatch; i++)
 		if (kt->watch[i].kind == kind && kt->watch[i].addr == addr &&
 		    kt->watch[i].len == len)
 			return 0;
 	for (uint64_t done = 0; done < len;) {
 		uint64_t phys, span;
-		if (w.nparts == 2 || vcpu_translate(kt->m, addr + done, &phys, &span))
+		if (w.nparts == 2) {
+			refuse(kt, "the watched bytes span more than two pages");
 			return -EFAULT;
+		}
+		if (vcpu_translate(kt->m, addr + done, &phys, &span)) {
+			refuse(kt, "0x%llx is not mapped to guest RAM, and watchpoints on this host "
+				   "trap the page it maps to", (unsigned long long)(addr + done));
+			return -EFAULT;
+		}
 		uint64_t chunk = len - done < span ? len - done : span;
 		w.phys[w.nparts] = phys;
 		w.plen[w.nparts++] = chunk;
@@ -301,6 +334,7 @@ int points_insert(void *t, enum target_point kind, uint64_t addr, uint64_t len)
 {
 	struct kvm_target *kt = kvm_target_of(t);
 
+	kt->point_error[0] = 0;
 	switch (kind) {
 	case TARGET_POINT_SW:
 		return insert_sw(kt, addr);
@@ -367,6 +401,67 @@ void points_check_watches(struct kvm_target *kt, struct vcpu *c, uint64_t phys, 
 	}
 }
 
+/* The copy holds each watch's parts one after the other, in order. */
+int points_snapshot(struct kvm_target *kt)
+{
+	size_t need = 0, at = 0;
+
+	for (size_t i = 0; i < kt->nwatch; i++)
+		for (unsigned p = 0; p < kt->watch[i].nparts; p++)
+			need += kt->watch[i].plen[p];
+	if (need > kt->snapshot_cap) {
+		uint8_t *grown = realloc(kt->snapshot, need);
+		if (!grown)
+			return -ENOMEM;
+		kt->snapshot = grown;
+		kt->snapshot_cap = need;
+	}
+	for (size_t i = 0; i < kt->nwatch; i++) {
+		const struct watchpoint *w = &kt->watch[i];
+		for (unsigned p = 0; p < w->nparts; p++) {
+			memcpy(kt->snapshot + at, kt->m->ram + w->phys[p], w->plen[p]);
+			at += w->plen[p];
+		}
+	}
+	return 0;
+}
+
+/* Only a change is visible here, so a lifted instruction that stores the
+ * value a watched byte already holds is not reported; a read watch cannot
+ * see the lifted instruction at all. The CPU's own writes beside watched
+ * bytes (an accessed bit in the same page) change nothing watched. */
+void points_reconcile(struct kvm_target *kt, struct vcpu *c)
+{
+	uint8_t *ram = kt->m->ram;
+	size_t at = 0;
+
+	for (size_t i = 0; i < kt->nsw; i++) {
+		struct sw_breakpoint *bp = &kt->sw[i];
+		if (ram[bp->phys] != kt->bp_opcode) {
+			/* Every alias of this byte takes the new original. */
+			uint8_t wrote = ram[bp->phys];
+			for (size_t j = 0; j < kt->nsw; j++)
+				if (kt->sw[j].phys == bp->phys)
+					kt->sw[j].original = wrote;
+			ram[bp->phys] = kt->bp_opcode;
+		}
+	}
+	for (size_t i = 0; i < kt->nwatch; i++) {
+		const struct watchpoint *w = &kt->watch[i];
+		bool changed = false;
+		for (unsigned p = 0; p < w->nparts; p++) {
+			changed |= memcmp(kt->snapshot + at, ram + w->phys[p], w->plen[p]) != 0;
+			at += w->plen[p];
+		}
+		if (changed && w->kind != TARGET_POINT_READ && !c->watch_hit) {
+			c->watch_hit = true;
+			c->watch_addr = w->addr;
+			c->watch_reason = w->kind == TARGET_POINT_WRITE ? TARGET_STOP_WATCH
+									  : TARGET_STOP_AWATCH;
+		}
+	}
+}
+
 int points_apply_debug(struct kvm_target *kt, struct vcpu *c, bool stepping)
 {
 	uint64_t dr7 = 0;
@@ -376,12 +471,12 @@ int points_apply_debug(struct kvm_target *kt, struct vcpu *c, bool stepping)
 		control |= KVM_GUESTDBG_USE_SW_BP;
 	if (stepping)
 		control |= KVM_GUESTDBG_SINGLESTEP;
-	if (stepping && kt->blockirq && !kt->step_irq)
+	if (kt->m->has_blockirq && ((stepping && kt->step_blocks_irq) || kt->hold_irqs))
 		control |= KVM_GUESTDBG_BLOCKIRQ;
 	/* Execution breakpoints stay off for a step (it starts on one);
 	 * data watchpoints stay on, so a stepped write is still seen. */
 	for (int i = 0; i < 4; i++) {
-		if (!kt->hw_used[i] || (stepping && !kt->hw_watch[i]))
+		if (!kt->hw_used[i] || (stepping && !kt->hw_watch[i] && !kt->window_step))
 			continue;
 		dr7 |= DR7_GLOBAL_ENABLE(i);
 		if (kt->hw_watch[i]) {

@@ -1,7 +1,6 @@
 /* kvm/probe.c — what this host's KVM does with int3 (real and protected
- * mode), with debug-register data watchpoints and whether it offers
- * KVM_GUESTDBG_BLOCKIRQ, found at start-up by running two instructions at
- * a time on a throwaway VM.
+ * mode) and with debug-register data watchpoints, found at start-up by
+ * running two instructions at a time on a throwaway VM.
  *
  * On VMX and SVM, int3 with KVM_GUESTDBG_USE_SW_BP ends KVM_RUN with
  * KVM_EXIT_DEBUG (exception 3), and a DR7 write watchpoint fires after the
@@ -173,7 +172,6 @@ void machine_probe_host(const struct machine *m, struct host_caps *caps)
 		if (!caps->int3_traps)
 			caps->int3_internal_error = probe_int3_internal_error(&p);
 	}
-	int debug2 = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
-	caps->blockirq = debug2 > 0 && (debug2 & KVM_GUESTDBG_BLOCKIRQ);
+
 	probe_close(&p);
 }

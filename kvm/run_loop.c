@@ -5,8 +5,18 @@
  *   immediate_exit run, so it stops after exactly one instruction whether
  *   the host delivers the step trap after the exit (VMX) or loses it;
  * - accesses to trapped pages (kvm/points.c) are served here and
- *   completed the same way when a watchpoint fired. */
+ *   completed the same way when a watchpoint fired;
+ * - an instruction the host's emulator refuses (KVM_EXIT_INTERNAL_ERROR,
+ *   rip at it: on PVM our own int3 breakpoint, or the guest's int n, int3,
+ *   iret) is our breakpoint or is completed by kvm/insn_complete.c;
+ * - on the pc machine `hlt` is KVM's: a vCPU halted with IF=0 comes back
+ *   from machine_enter as KVM_EXIT_HLT, the guest's end, and a step after
+ *   a signal that found the vCPU halted first makes it runnable;
+ * - a guest that pulls the reset line (0xcf9, the i8042) starts again
+ *   from its image, as `monitor system_reset` does, and runs on: gdb sees
+ *   only the next stop (unless --no-reboot: then the reset is its end). */
 #include "kvm/vcpu_internal.h"
+#include "kvm/reverse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,8 +25,13 @@
 
 #include "kvm/insn_complete.h"
 #include "kvm/smp.h"
+#include "kvm/sysops.h"
 
 #define RFLAGS_ZF (1ULL << 6)
+#define RFLAGS_TF (1ULL << 8)
+#define RFLAGS_RF (1ULL << 16)
+#define EFER_LMA (1ULL << 10)
+#define CR0_PE 1ULL
 /* How many exits completing one instruction may take (string I/O and
  * MMIO split across pages) before we call the host broken. */
 #define COMPLETE_MAX_EXITS 64
@@ -46,9 +61,18 @@ static int handle_io(struct kvm_target *kt, struct vcpu *c)
 	if (run->io.data_offset > kt->m->run_size ||
 	    bytes > kt->m->run_size - run->io.data_offset)
 		return -EIO;
-	return devices_port_io(&kt->m->devices, run->io.port,
-			       run->io.direction == KVM_EXIT_IO_OUT, run->io.size,
-			       run->io.count, data);
+	bool out = run->io.direction == KVM_EXIT_IO_OUT, handled = false;
+	if (kt->rev) {
+		int err = reverse_io(kt->rev, false, run->io.port, out, data, (uint32_t)bytes,
+				     &handled);
+		if (err || handled)
+			return err;
+	}
+	int err = devices_port_io(&kt->m->devices, run->io.port, out, run->io.size,
+				  run->io.count, data);
+	if (!err && kt->rev)
+		err = reverse_io(kt->rev, true, run->io.port, out, data, (uint32_t)bytes, &handled);
+	return err;
 }
 
 /* A guest access to a trapped page or to an address with no RAM. */
@@ -67,6 +91,7 @@ static void handle_mmio(struct kvm_target *kt, struct vcpu *c)
 	}
 	if (run->mmio.is_write) {
 		points_write_around(kt, phys, run->mmio.data, len);
+		machine_note_written(m, phys, len);
 		uint64_t first = phys / MACHINE_PAGE_SIZE;
 		uint64_t last = (phys + len - 1) / MACHINE_PAGE_SIZE;
 		for (uint64_t page = first; page <= last; page++)
@@ -130,6 +155,8 @@ static void handle_hlt(struct kvm_target *kt, struct vcpu *c, struct target_stop
 	if (kt->bp_opcode == HLT_OPCODE && points_sw_at(kt, c, at)) {
 		cpu_regs(c)->rip -= 1;
 		cpu_regs_changed(c);
+		if (kt->rev)
+			reverse_uncount_instruction(kt->rev);
 		stop->reason = TARGET_STOP_SWBREAK;
 		stop->addr = at;
 		return;
@@ -226,6 +253,9 @@ static int handle_internal_error(struct kvm_target *kt, struct vcpu *c, struct t
 	}
 	struct sw_breakpoint *bp = kt->bp_opcode == INT3_OPCODE ? points_sw_at(kt, c, pc) : NULL;
 	if (bp && m->ram[bp->phys] == INT3_OPCODE) {
+		/* The counter counted the refused int3 (measured). */
+		if (kt->rev)
+			reverse_uncount_instruction(kt->rev);
 		stop->reason = TARGET_STOP_SWBREAK;
 		stop->addr = pc;
 		return 1;
@@ -278,6 +308,174 @@ static void handle_debug(struct kvm_target *kt, struct vcpu *c, struct target_st
 	stop->addr = pc;
 }
 
+/* ---- instructions that a trapped page stalls ----
+ *
+ * Some accesses the CPU makes by itself cannot complete on a trapped page
+ * (measured on this host; the KVM sources say VMX/SVM do the same): KVM's
+ * emulator writes a descriptor's accessed bit with kvm_write_guest, which
+ * fails on a read-only slot, and reads descriptors with kvm_read_guest,
+ * which fails on a slot hole; the instruction is then neither finished
+ * nor reported but re-entered for ever inside KVM_RUN, which only our
+ * periodic tick ends (rip at the instruction). Events delivered through
+ * an IDT, a stack or page tables on such a page end in a triple fault
+ * here (an internal error on VMX), the guest state still before the
+ * instruction. Both are met the same way: that one instruction runs with
+ * every trap lifted, then the traps come back and what it wrote to
+ * breakpoint or watched bytes is reconciled (kvm/points.c). */
+
+static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop);
+
+/* With the in-kernel irqchip a halted vCPU sits after its hlt without
+ * exits: that is waiting, not a stall. */
+static bool pc_follows_hlt(struct kvm_target *kt, struct vcpu *c, uint64_t pc)
+{
+	uint8_t before;
+	return pc && vcpu_read_mem_as(kt, c, pc - 1, &before, 1) == 1 && before == HLT_OPCODE;
+}
+
+/* At a tick: the guest sat at one pc without a single exit since the last
+ * tick, and a trapped page may be why. */
+static bool stalled_at_tick(struct kvm_target *kt, struct vcpu *c)
+{
+	if (!kt->m->ntrapped && !c->lifted) {
+		c->tick_valid = false;
+		return false;
+	}
+	uint64_t pc = cpu_linear_pc(c);
+	bool same = c->tick_valid && c->exits_since_tick == 0 && c->tick_pc == pc;
+
+	c->tick_valid = true;
+	c->tick_pc = pc;
+	c->exits_since_tick = 0;
+	return same && !pc_follows_hlt(kt, c, pc);
+}
+
+/* About 0.4 ms a lifted instruction: after half a second of progress
+ * made only that way the user hears why, rather than waiting on a guest
+ * a thousand times slower. */
+#define LIFT_STREAK_LIMIT 1000
+
+/* The CPU keeps reaching into a trapped page by itself at every
+ * instruction: page tables under a read watch, typically. */
+static bool stop_if_crawling(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
+{
+	uint64_t page = 0;
+
+	if (c->lift_streak < LIFT_STREAK_LIMIT)
+		return false;
+	c->lift_streak = 0;
+	for (size_t i = 0; i < kt->ntraps; i++)
+		if (!page || kt->traps[i].access == PAGE_ACCESS_TRAP)
+			page = kt->traps[i].page * MACHINE_PAGE_SIZE;
+	stop->reason = TARGET_STOP_CRASH;
+	stop->crash = TARGET_CRASH_INTERNAL_ERROR;
+	snprintf(stop->why, sizeof(stop->why),
+		 "the guest runs one instruction at a time: the CPU itself keeps reaching "
+		 "into trapped page 0x%llx (page tables under rwatch?)", (unsigned long long)page);
+	return true;
+}
+
+/* Runs the instruction at pc with the traps lifted. Returns 1 when *stop
+ * is for the caller to report, 0 when the guest runs on. A stalled
+ * instruction must run rather than a pending interrupt (which would only
+ * bring the guest back to it): block_irq; an event whose delivery failed
+ * must be delivered now: not. */
+static int run_lifted(struct kvm_target *kt, struct vcpu *c, bool stepping, bool block_irq,
+		      struct target_stop *stop)
+{
+	struct machine *m = kt->m;
+	int err = points_snapshot(kt);
+	if (!err)
+		err = machine_lift_traps(m, true);
+	if (err)
+		return err;
+	uint64_t pc = cpu_linear_pc(c);
+	c->lift_streak = pc == c->lift_end_pc ? c->lift_streak + 1 : 1;
+	bool blocked = kt->step_blocks_irq;
+	c->lifted = true;
+	kt->step_blocks_irq = block_irq;
+	err = single_step(kt, c, stop);
+	kt->step_blocks_irq = blocked;
+	c->lift_end_pc = cpu_linear_pc(c);
+	c->lifted = false;
+	int restored = machine_lift_traps(m, false);
+	if (err || restored)
+		return err ? err : restored;
+	points_reconcile(kt, c);
+	if (stop->reason != TARGET_STOP_STEP)
+		return 1;
+	if (c->watch_hit) {
+		stop->reason = c->watch_reason;
+		stop->addr = c->watch_addr;
+		return 1;
+	}
+	if (stepping)
+		return 1;
+	err = points_apply_debug(kt, c, false);
+	return err ? err : 0;
+}
+
+/* At a tick with no exit and no move since the last: one step with the
+ * traps in place tells a tight loop (the step finishes at once) from a
+ * stall (it does not finish before the next tick); only a stall pays for
+ * lifting the traps, which changes memory slots. */
+static int probe_then_lift(struct kvm_target *kt, struct vcpu *c, bool stepping, struct target_stop *stop)
+{
+	bool blocked = kt->step_blocks_irq;
+	c->probing = true;
+	c->probe_stalled = false;
+	kt->step_blocks_irq = true; /* an interrupt would look like progress */
+	int err = single_step(kt, c, stop);
+	kt->step_blocks_irq = blocked;
+	c->probing = false;
+	if (err)
+		return err;
+	if (c->probe_stalled)
+		return run_lifted(kt, c, stepping, true, stop);
+	if (stop->reason != TARGET_STOP_STEP || stepping)
+		return 1;
+	err = points_apply_debug(kt, c, false);
+	return err ? err : 0;
+}
+
+/* A triple fault while pages are trapped may be the traps' doing (event
+ * delivery through them, here), and so may an internal error about event
+ * delivery (VMX/SVM refuse to emulate an access to such a page while
+ * delivering: KVM_INTERNAL_ERROR_DELIVERY_EV): worth one lifted try. An
+ * emulation failure is not (an instruction the host cannot run, which the
+ * run loop may complete itself), nor a breakpoint byte at pc. */
+static bool failure_may_be_traps(struct kvm_target *kt, struct vcpu *c)
+{
+	const struct kvm_run *run = c->run;
+
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+	    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
+		return false;
+	return !c->lifted && kt->m->ntrapped &&
+	       !points_sw_at(kt, c, cpu_linear_pc(c));
+}
+
+/* The host cannot fetch instructions from a page left out of the slots
+ * for a read or access watchpoint. Running them lifted would work but
+ * would hide the very reads the watchpoint is for, so the user hears why
+ * the guest stopped and what to do instead. */
+static bool fetch_from_hole(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
+{
+	struct machine *m = kt->m;
+	uint64_t pc = cpu_linear_pc(c), phys, span;
+
+	if (c->lifted || cpu_translate(c, pc, &phys, &span) ||
+	    m->page_now[phys / MACHINE_PAGE_SIZE] != PAGE_ACCESS_TRAP)
+		return false;
+	stop->reason = TARGET_STOP_CRASH;
+	stop->crash = TARGET_CRASH_INTERNAL_ERROR;
+	snprintf(stop->why, sizeof(stop->why),
+		 "the guest runs code at 0x%llx on page 0x%llx, which a read/access "
+		 "watchpoint traps; delete it, or use `watch`, or put the data on its own page",
+		 (unsigned long long)pc, (unsigned long long)(phys & ~(MACHINE_PAGE_SIZE - 1)));
+	return true;
+}
+
 /* Runs the vCPU until something the debugger must hear about. Port I/O
  * and MMIO are served here, so serial output flows while gdb waits. */
 static int run_guest(struct kvm_target *kt, struct vcpu *c, bool stepping,
@@ -290,6 +488,7 @@ static int run_guest(struct kvm_target *kt, struct vcpu *c, bool stepping,
 	if (err)
 		return err;
 	c->watch_hit = false;
+	c->tick_valid = false;
 	for (;;) {
 		if (dev->out_len) {
 			err = devices_flush(dev);
@@ -297,13 +496,60 @@ static int run_guest(struct kvm_target *kt, struct vcpu *c, bool stepping,
 				return err;
 		}
 		err = cpu_enter(c, false);
+		if (err == -EINTR && kt->rev) {
+			/* Recording on a machine with interrupts: a tick lets
+			 * pending ones in (kvm/reverse.c). */
+			int window = reverse_window(kt->rev, stop);
+			if (window < 0)
+				return window;
+			if (window == 1)
+				return devices_flush(dev);
+			if (window == 2) {
+				err = points_apply_debug(kt, c, stepping);
+				if (err)
+					return err;
+				continue;
+			}
+		}
+		if (err == -ETIME) {
+			if (c->probing && (m->ntrapped || c->lifted)) {
+				/* One instruction took a whole tick. */
+				c->probe_stalled = true;
+				stop->reason = TARGET_STOP_INTERRUPTED;
+				return 0;
+			}
+			if (!stalled_at_tick(kt, c))
+				continue;
+			if (c->lifted) {
+				stop_crash(stop, c, TARGET_CRASH_INTERNAL_ERROR,
+					   "no progress even with the trapped pages lifted");
+				return 0;
+			}
+			err = probe_then_lift(kt, c, stepping, stop);
+			if (err)
+				return err < 0 ? err : devices_flush(dev);
+			continue;
+		}
 		if (err == -EINTR) {
 			stop->reason = TARGET_STOP_INTERRUPTED;
-			c->maybe_halted = m->irqchip;
+			c->maybe_halted = m->has_irqchip;
 			return 0;
 		}
 		if (err)
 			return err;
+		c->exits_since_tick++;
+		if (!c->lifted && !c->probing && stop_if_crawling(kt, c, stop))
+			return devices_flush(dev);
+
+		if (c->run->exit_reason == KVM_EXIT_INTERNAL_ERROR && fetch_from_hole(kt, c, stop))
+			return devices_flush(dev);
+		if ((c->run->exit_reason == KVM_EXIT_SHUTDOWN ||
+		     c->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) && failure_may_be_traps(kt, c)) {
+			err = run_lifted(kt, c, stepping, false, stop);
+			if (err)
+				return err < 0 ? err : devices_flush(dev);
+			continue;
+		}
 
 		switch (c->run->exit_reason) {
 		case KVM_EXIT_IO:
@@ -448,6 +694,71 @@ static uint64_t width_mask(unsigned width)
 	return width == 8 ? ~0ULL : (1ULL << (width * 8)) - 1;
 }
 
+/* Where the guest's stack was before a step, to find an event frame the
+ * step pushed. */
+struct frame_before {
+	uint64_t sp;    /* linear */
+	uint64_t rsp, rflags;
+	uint16_t cs;
+	unsigned width; /* of one stack slot: 8, 4 or 2 */
+};
+
+static void note_frame_before(struct vcpu *c, struct frame_before *b)
+{
+	const struct kvm_sregs *s = cpu_sregs(c);
+	const struct kvm_regs *r = cpu_regs(c);
+
+	b->rsp = r->rsp;
+	b->rflags = r->rflags;
+	b->cs = s->cs.selector;
+	b->width = (s->efer & EFER_LMA) ? 8 : (s->cr0 & CR0_PE) ? 4 : 2;
+	b->sp = s->ss.base + (b->width == 2 ? (r->rsp & 0xffff) : r->rsp);
+}
+
+static uint64_t read_slot(const uint8_t *p, unsigned width)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, width); /* x86 is little-endian, as is the host */
+	return v;
+}
+
+/* A step that delivers an exception runs with the trap flag the step set,
+ * and the CPU pushes RFLAGS as it is: the frame then holds TF=1 and the
+ * guest's iret would turn stepping on inside the guest (measured here; on
+ * VMX the hardware pushes TF the same way). Find the frame just above the
+ * new stack pointer (the host may have run the handler's first
+ * instruction, a push perhaps) and clear the flag the guest never set. */
+static void clear_leaked_trap_flag(struct kvm_target *kt, struct vcpu *c,
+				   const struct frame_before *b)
+{
+	struct machine *m = kt->m;
+	const struct kvm_sregs *s = cpu_sregs(c);
+	uint64_t sp = s->ss.base + (b->width == 2 ? (cpu_regs(c)->rsp & 0xffff)
+						  : cpu_regs(c)->rsp);
+	uint8_t frame[8 * 8];
+	unsigned w = b->width;
+
+	/* Delivery moves the stack pointer: down, or in 64-bit mode to an IST
+	 * stack anywhere; most steps leave it alone and cost nothing here. */
+	if ((b->rflags & RFLAGS_TF) || sp == b->sp || (sp > b->sp && w != 8))
+		return;
+	long got = vcpu_read_mem_as(kt, c, sp, frame, sizeof(frame));
+	for (unsigned k = 0; k + 4 <= 8 && (long)((k + 4) * w) <= got; k++) {
+		const uint8_t *f = frame + k * w;
+		uint64_t flags = read_slot(f + 2 * w, w);
+		bool matches = (read_slot(f + w, w) & 0xffff) == b->cs && (flags & RFLAGS_TF) &&
+			       ((flags ^ b->rflags) & ~(RFLAGS_TF | RFLAGS_RF) & width_mask(w)) == 0;
+		/* 64-bit frames hold the old rsp; others end where it was. */
+		matches = matches && (w == 8 ? read_slot(f + 3 * w, w) == b->rsp
+					     : sp + (k + 3) * w == b->sp);
+		uint64_t phys, span;
+		if (matches && !cpu_translate(c, sp + (k + 2) * w + 1, &phys, &span)) {
+			m->ram[phys] &= (uint8_t)~(RFLAGS_TF >> 8);
+			return;
+		}
+	}
+}
+
 /* Exactly one instruction, with a breakpoint at pc lifted for it. */
 static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
 {
@@ -456,7 +767,9 @@ static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop
 	size_t n = fetch_instruction(kt, c, insn);
 	bool repne = false, compares = false;
 	unsigned length = 0;
-	unsigned width = n ? rep_string_width(c, insn, n, &repne, &compares, &length) : 0;
+	/* Replay steps what the instruction counter counts: one KVM step. */
+	bool raw = kt->rev && reverse_replaying(kt->rev);
+	unsigned width = n && !raw ? rep_string_width(c, insn, n, &repne, &compares, &length) : 0;
 	struct kvm_regs *regs = cpu_regs(c);
 	uint64_t start_rip = regs->rip, mask = width_mask(width ? width : 8);
 	uint64_t count = width ? regs->rcx & mask : 0;
@@ -477,7 +790,7 @@ static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop
 		 * wake it stays pending for the next continue. */
 		regs->rip += 1;
 		cpu_regs_changed(c);
-		if (m->irqchip && (regs->rflags & (1ULL << 9))) {
+		if (m->has_irqchip && (regs->rflags & (1ULL << 9))) {
 			stop->reason = TARGET_STOP_STEP;
 			stop->addr = cpu_linear_pc(c);
 		} else if (m->smp) {
@@ -496,10 +809,23 @@ static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop
 		cpu_regs_changed(c);
 	}
 
+	struct frame_before before;
+	note_frame_before(c, &before);
 	struct sw_breakpoint *bp = points_sw_at(kt, c, cpu_linear_pc(c));
 	if (bp)
 		m->ram[bp->phys] = bp->original;
+	struct kvm_regs regs_before = *cpu_regs(c);
 	int err = run_guest(kt, c, true, stop);
+	if (!err && stop->reason == TARGET_STOP_STEP)
+		clear_leaked_trap_flag(kt, c, &before);
+	/* A step over an instruction that a trapped page stalls may end
+	 * without the instruction having run (a far jump into long mode with
+	 * the GDT on such a page, here): no change at all is no progress. */
+	if (!err && stop->reason == TARGET_STOP_STEP && !c->lifted && m->ntrapped &&
+	    !memcmp(&regs_before, cpu_regs(c), sizeof(regs_before))) {
+		int lifted = run_lifted(kt, c, true, true, stop);
+		err = lifted < 0 ? lifted : 0;
+	}
 	if (!err && stop->reason == TARGET_STOP_INTERRUPTED) {
 		/* A signal ended KVM_RUN. If the instruction ran, the step is
 		 * done; if not, the caller hears of the signal (it stays
@@ -527,12 +853,28 @@ static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop
 		if (done_one)
 			regs->rip = (left && !ended_early) ? start_rip : start_rip + length;
 		cpu_regs_changed(c);
+		if (kt->rev)
+			reverse_split_step(kt->rev);
 	} else if (count > 1) {
 		regs = cpu_regs(c);
 		regs->rcx = (regs->rcx & ~mask) | count; /* the step did not run */
 		cpu_regs_changed(c);
 	}
+	if (kt->rev)
+		reverse_stepped(kt->rev, stop);
 	return 0;
+}
+
+/* The guest's end was a reset that starts it again: not with --no-reboot,
+ * and only where the machine knows how to boot the image again. */
+static bool guest_reset_restarts(const struct kvm_target *kt, const struct target_stop *stop)
+{
+	const struct devices *dev = &kt->m->devices;
+
+	/* Several vCPUs: a restart resets only vCPU 0, so the reset ends the
+	 * guest instead (main says so). */
+	return stop->reason == TARGET_STOP_EXITED && dev->reset_requested && !dev->no_reboot &&
+	       kt->boot && !kt->m->smp;
 }
 
 int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct target_resume *how,
@@ -577,6 +919,28 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 		err = run_guest(kt, c, false, stop);
 		break;
 	}
+	default:
+		return -ENOTSUP; /* reverse kinds: kvm/reverse.c */
+	}
+	if (!err && stop->reason == TARGET_STOP_EXITED && kt->m->smp &&
+	    kt->m->devices.reset_requested && !kt->m->devices.no_reboot)
+		snprintf(stop->why, sizeof(stop->why),
+			 "the guest reset itself; with several vCPUs (--smp) a reset ends it");
+	while (!err && guest_reset_restarts(kt, stop)) {
+		/* The breakpoints go back into the new image (gdb still
+		 * believes them inserted), so one at the entry fires again. */
+		err = sysops_restart(kt, "", NULL);
+		memset(stop, 0, sizeof(*stop));
+		if (err)
+			break;
+		if (how->kind != TARGET_RESUME_CONTINUE) {
+			/* The step's instruction was the reset: it ends before
+			 * the first instruction of the new boot. */
+			stop->reason = TARGET_STOP_STEP;
+			stop->addr = cpu_linear_pc(c);
+			break;
+		}
+		err = run_guest(kt, c, false, stop);
 	}
 	/* Interrupted after the guest moved: it may sit on a breakpoint that
 	 * has not fired yet, so the next resume must not step off it. Not
@@ -591,6 +955,18 @@ int run_loop_resume(void *t, const struct target_resume *how, struct target_stop
 {
 	struct kvm_target *kt = kvm_target_of(t);
 
+	if (kt->rev) {
+		bool handled;
+		int err = reverse_resume(kt->rev, how, stop, &handled);
+		if (handled)
+			return err;
+	}
+	return run_loop_resume_live(kt, how, stop);
+}
+
+int run_loop_resume_live(struct kvm_target *kt, const struct target_resume *how,
+			 struct target_stop *stop)
+{
 	if (kt->m->smp)
 		return smp_resume(kt, how, stop);
 	return run_loop_resume_cpu(kt, &kt->m->cpus[0], how, stop);

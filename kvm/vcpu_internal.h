@@ -38,14 +38,25 @@ void points_check_watches(struct kvm_target *kt, struct vcpu *c, uint64_t phys, 
 /* Gives vCPU c the debug registers and guest-debug flags (every vCPU
  * gets the same breakpoints; only c steps). */
 int points_apply_debug(struct kvm_target *kt, struct vcpu *c, bool stepping);
+/* Around one instruction run with the trapped pages lifted: keep a copy
+ * of the watched bytes, then afterwards put back breakpoint bytes the
+ * instruction overwrote (what it wrote becomes their original) and tell
+ * whether it changed watched bytes (kt->watch_hit). */
+int points_snapshot(struct kvm_target *kt);
+void points_reconcile(struct kvm_target *kt, struct vcpu *c);
 int points_insert(void *t, enum target_point kind, uint64_t addr, uint64_t len);
 int points_remove(void *t, enum target_point kind, uint64_t addr, uint64_t len);
 void points_remove_all(void *t);
+const char *points_error(void *t);
 
 /* kvm/run_loop.c: one vCPU runs until it stops (with several vCPUs, on
  * its own thread: kvm/smp.c), and the target's resume. */
 int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct target_resume *how,
 			struct target_stop *stop);
 int run_loop_resume(void *t, const struct target_resume *how, struct target_stop *stop);
+/* The same without the reverse-execution hook (kvm/reverse.c runs replay
+ * through it). */
+int run_loop_resume_live(struct kvm_target *kt, const struct target_resume *how,
+			 struct target_stop *stop);
 
 #endif

@@ -3,6 +3,7 @@
  * this file, kvm/points.c and kvm/run_loop.c into one stub/target.h target.
  * No run loop and no breakpoint logic here. */
 #include "kvm/vcpu_internal.h"
+#include "kvm/reverse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "kvm/mmu.h"
 #include "kvm/smp.h"
+#include "kvm/sysops.h"
 
 /* ---- addresses ---- */
 
@@ -53,6 +55,8 @@ int cpu_translate(struct vcpu *c, uint64_t linear, uint64_t *phys, uint64_t *spa
 
 static enum target_arch kt_arch(void *t)
 {
+	if (kvm_target_of(t)->arch_fixed)
+		return kvm_target_of(t)->arch;
 	switch (kvm_target_of(t)->m->mode) {
 	case MACHINE_MODE_REAL:
 		return TARGET_ARCH_I8086;
@@ -113,9 +117,24 @@ static bool segment_in(struct kvm_segment *s, const struct target_segment *in,
 	return changed;
 }
 
+/* gdb changing state: refused in the past (replay must stay the
+ * recording), recorded as a host change in the present. */
+static int host_change(struct kvm_target *kt, uint64_t phys, uint64_t len)
+{
+	if (!kt->rev)
+		return 0;
+	int err = reverse_may_write(kt->rev);
+	if (!err)
+		reverse_note_host_change(kt->rev, phys, len);
+	return err;
+}
+
 static int kt_set_regs(void *t, const struct target_regs *r)
 {
 	struct machine *m = kvm_target_of(t)->m;
+	int err = host_change(kvm_target_of(t), 0, 0);
+	if (err)
+		return err;
 	struct kvm_regs *k = machine_regs(m);
 	struct kvm_sregs *s = machine_sregs(m);
 	bool real = m->mode == MACHINE_MODE_REAL;
@@ -178,6 +197,9 @@ static int kt_set_fpu(void *t, const struct target_fpu *f)
 {
 	struct machine *m = kvm_target_of(t)->m;
 	struct kvm_fpu k;
+	int err = host_change(kvm_target_of(t), 0, 0);
+	if (err)
+		return err;
 
 	if (ioctl(m->cur->fd, KVM_GET_FPU, &k) < 0)
 		return -errno;
@@ -248,6 +270,9 @@ static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len)
 		uint64_t phys, span;
 		vcpu_translate(kt->m, addr + done, &phys, &span);
 		uint64_t chunk = len - done < span ? len - done : span;
+		int err = host_change(kt, phys, chunk);
+		if (err)
+			return err;
 		points_write_around(kt, phys, in + done, chunk);
 		done += chunk;
 	}
@@ -256,7 +281,11 @@ static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len)
 
 static int kt_set_step_irq(void *t, bool on)
 {
-	kvm_target_of(t)->step_irq = on;
+	struct kvm_target *kt = kvm_target_of(t);
+
+	if (!kt->m->has_irqchip)
+		return -ENODEV; /* the bare machine has no interrupts to take */
+	kt->step_blocks_irq = !on;
 	return 0;
 }
 
@@ -295,7 +324,7 @@ static int kt_describe_thread(void *t, unsigned thread, char *buf, size_t size)
 	if (thread < 1 || thread > m->ncpus)
 		return -ESRCH;
 	struct vcpu *c = &m->cpus[thread - 1];
-	int state = m->irqchip ? cpu_mp_state(c) : KVM_MP_STATE_RUNNABLE;
+	int state = m->has_irqchip ? cpu_mp_state(c) : KVM_MP_STATE_RUNNABLE;
 	const char *what = state == KVM_MP_STATE_HALTED ? "halted"
 			   : state == KVM_MP_STATE_UNINITIALIZED || state == KVM_MP_STATE_INIT_RECEIVED
 				   ? "waiting for SIPI"
@@ -320,11 +349,23 @@ static const struct target_ops kvm_target_ops = {
 	.insert_point = points_insert,
 	.remove_point = points_remove,
 	.remove_all_points = points_remove_all,
+	.point_error = points_error,
 	.resume = run_loop_resume,
+	.get_system_state = sysops_system_state,
+	.read_phys = sysops_read_phys,
+	.write_phys = sysops_write_phys,
+	.translate = sysops_translate,
+	.get_lapic = sysops_lapic,
+	.get_irqchip = sysops_irqchip,
+	.get_exit_counts = sysops_exit_counts,
+	.set_trace_io = sysops_set_trace_io,
+	.get_screen_text = sysops_screen_text,
 	.set_step_irq = kt_set_step_irq,
 	.thread_count = kt_thread_count,
 	.select_thread = kt_select_thread,
 	.describe_thread = kt_describe_thread,
+	.restart = sysops_restart,
+	.record = reverse_command,
 };
 
 int kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_caps *caps)
@@ -334,13 +375,14 @@ int kvm_target_init(struct kvm_target *kt, struct machine *m, const struct host_
 	kt->use_sw_bp = caps->int3_traps;
 	if (caps->int3_traps)
 		kt->bp_opcode = INT3_OPCODE;
-	else if (m->irqchip)
+	else if (m->has_irqchip)
 		kt->bp_opcode = caps->int3_internal_error ? INT3_OPCODE : 0;
 	else
 		kt->bp_opcode = HLT_OPCODE;
-	kt->sw_bp_real_mode = caps->int3_traps || !m->irqchip;
-	kt->blockirq = caps->blockirq;
+	kt->sw_bp_real_mode = caps->int3_traps || !m->has_irqchip;
+	kt->step_blocks_irq = true;
 	kt->dr_watch_fires = caps->dr_watch_fires;
+	m->report_ticks = true;
 	return m->smp ? smp_start(kt) : 0;
 }
 
@@ -350,6 +392,8 @@ void kvm_target_destroy(struct kvm_target *kt)
 	free(kt->sw);
 	free(kt->watch);
 	free(kt->traps);
+	free(kt->snapshot);
+	kt->snapshot = NULL;
 	kt->traps = NULL;
 	kt->sw = NULL;
 	kt->watch = NULL;

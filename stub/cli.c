@@ -18,7 +18,7 @@
 
 #define DEFAULT_GDB_HOST "127.0.0.1"
 #define DEFAULT_GDB_PORT 1234
-#define DEFAULT_MEM_SIZE (UINT64_C(64) << 20)
+#define DEFAULT_MEM_SIZE (UINT64_C(128) << 20) /* as QEMU */
 #define DEFAULT_LOAD_ADDR 0x1000
 
 /* Below 64 KiB there is no room for a real-mode stack, the default load
@@ -40,11 +40,17 @@ enum cli_option_id {
 	OPT_REG,
 	OPT_CONSOLE_PORT,
 	OPT_TRACE_IO,
+	OPT_RECORD,
+	OPT_RECORD_LIMIT,
 	OPT_MACHINE,
 	OPT_VGA,
 	OPT_KEYBOARD,
 	OPT_NO_REBOOT,
 	OPT_SMP,
+	OPT_BOOT,
+	OPT_ARCH,
+	OPT_APPEND,
+	OPT_MODULE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -66,11 +72,17 @@ static const struct cli_option_spec cli_option_specs[] = {
 	{ "reg", OPT_REG, true },
 	{ "console-port", OPT_CONSOLE_PORT, true },
 	{ "trace-io", OPT_TRACE_IO, false },
+	{ "record", OPT_RECORD, false },
+	{ "record-limit", OPT_RECORD_LIMIT, true },
 	{ "machine", OPT_MACHINE, true },
 	{ "vga", OPT_VGA, false },
 	{ "keyboard", OPT_KEYBOARD, false },
 	{ "no-reboot", OPT_NO_REBOOT, false },
 	{ "smp", OPT_SMP, true },
+	{ "boot", OPT_BOOT, true },
+	{ "arch", OPT_ARCH, true },
+	{ "append", OPT_APPEND, true },
+	{ "module", OPT_MODULE, true },
 	{ "help", OPT_HELP, false },
 	{ "version", OPT_VERSION, false },
 };
@@ -105,13 +117,15 @@ static const char cli_usage_text[] =
 	"  --gdb ADDR           where gdb connects (default 127.0.0.1:1234)\n"
 	"  --no-wait            start the guest at once; a gdb that connects stops it\n"
 	"  --no-gdb             no gdb stub: just run the guest\n"
-	"  --mem SIZE           guest RAM from physical address 0 (default 64M)\n"
+	"  --mem SIZE           guest RAM from physical address 0 (default 128M)\n"
 	"  --mode MODE          CPU mode at entry: real, protected or long\n"
 	"  --load ADDR          where a flat binary is loaded (default 0x1000)\n"
 	"  --entry ADDR         first instruction (default e_entry, or the load address)\n"
 	"  --reg NAME=VALUE     initial register value, repeatable (e.g. --reg rax=2)\n"
 	"  --console-port PORT  OUT bytes to PORT also go to stdout, repeatable\n"
 	"  --trace-io           print every port I/O exit on stderr\n"
+	"  --record             record from the first instruction, for reverse execution\n"
+	"  --record-limit SIZE  history kept for reverse execution (default 256M)\n"
 	"  --machine pc|bare    pc (default): interrupt controllers, PIT, the PC's\n"
 	"                       devices; hlt waits for interrupts. bare: none of\n"
 	"                       them; hlt ends the guest\n"
@@ -121,6 +135,11 @@ static const char cli_usage_text[] =
 	"  --no-reboot          a guest's reset ends it with status 0\n"
 	"  --smp N              N vCPUs (default 1; pc machine), gdb threads 1..N;\n"
 	"                       the others wait for INIT/SIPI as on a PC\n"
+	"  --boot PROTOCOL      elf, flat, multiboot, multiboot2 or pvh (default:\n"
+	"                       detected from the image)\n"
+	"  --append ARGS        the kernel's command line (Multiboot, Multiboot2, PVH)\n"
+	"  --module FILE[,ARGS] a boot module with its string, repeatable\n"
+	"  --arch ARCH          gdb's register layout: i8086, i386 or x86-64\n"
 	"  -h, --help           print this help and exit\n"
 	"  --version            print the version and exit\n"
 	"\n"
@@ -129,7 +148,8 @@ static const char cli_usage_text[] =
 	"of 4K. Other numbers are decimal or 0x hex. Registers: rax rbx rcx rdx\n"
 	"rsi rdi rbp rsp r8..r15 rip rflags; eax..edi, esp, ebp, eip and eflags\n"
 	"set the same registers. The default mode is long for ELF64, protected\n"
-	"for ELF32 and real for a flat binary.\n"
+	"for ELF32 and real for a flat binary; Multiboot, Multiboot2 and PVH\n"
+	"kernels start in protected mode as their protocols say.\n"
 	"\n"
 	"exit status:\n"
 	"  0          the guest executed hlt (pc: with interrupts off)\n"
@@ -282,6 +302,36 @@ static int parse_mem_size(const char *text, uint64_t *size, char *err,
 	if (number % MEM_GRANULE != 0) {
 		format_error(err, err_size,
 			     "--mem: '%s' is not a multiple of 4K", text);
+		return -EINVAL;
+	}
+	*size = number;
+	return 0;
+}
+
+/* The reverse-execution window: 1M..1T, in the same units as --mem. */
+static int parse_record_limit(const char *text, uint64_t *size, char *err, size_t err_size)
+{
+	const char *suffix;
+	uint64_t number = 0;
+	unsigned shift = 0;
+	int rc = parse_leading_number(text, &number, &suffix);
+
+	if (rc == 0)
+		rc = parse_size_suffix(suffix, &shift);
+	if (rc == -EINVAL) {
+		format_error(err, err_size, "--record-limit: '%s' is not a size (use e.g. 256M)",
+			     text);
+		return -EINVAL;
+	}
+	if (rc == -ERANGE || number > (1ULL << 40) >> shift) {
+		format_error(err, err_size, "--record-limit: '%s' is more than the maximum of 1024G",
+			     text);
+		return -EINVAL;
+	}
+	number <<= shift;
+	if (number < (1ULL << 20)) {
+		format_error(err, err_size, "--record-limit: '%s' is less than the minimum of 1M",
+			     text);
 		return -EINVAL;
 	}
 	*size = number;
@@ -510,6 +560,66 @@ static int parse_machine(const char *text, enum cli_machine *machine, char *err,
 	return 0;
 }
 
+/* ---- booting a kernel: --boot, --arch, --append, --module ---- */
+
+static int parse_boot(const char *text, enum cli_boot *boot, char *err, size_t err_size)
+{
+	static const char *const names[] = {
+		[CLI_BOOT_ELF] = "elf", [CLI_BOOT_FLAT] = "flat",
+		[CLI_BOOT_MULTIBOOT] = "multiboot", [CLI_BOOT_MULTIBOOT2] = "multiboot2",
+		[CLI_BOOT_PVH] = "pvh",
+	};
+
+	for (unsigned i = CLI_BOOT_ELF; i <= CLI_BOOT_PVH; i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*boot = (enum cli_boot)i;
+			return 0;
+		}
+	}
+	format_error(err, err_size,
+		     "--boot: '%s' is not one of elf, flat, multiboot, multiboot2, pvh", text);
+	return -EINVAL;
+}
+
+static int parse_arch(const char *text, enum cli_arch *arch, char *err, size_t err_size)
+{
+	if (strcmp(text, "i8086") == 0)
+		*arch = CLI_ARCH_I8086;
+	else if (strcmp(text, "i386") == 0)
+		*arch = CLI_ARCH_I386;
+	else if (strcmp(text, "x86-64") == 0 || strcmp(text, "i386:x86-64") == 0)
+		*arch = CLI_ARCH_X86_64;
+	else {
+		format_error(err, err_size, "--arch: '%s' is not one of i8086, i386, x86-64",
+			     text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* FILE[,ARGS]: the first comma ends the file name, as one module per
+ * option needs no escaping for commas in ARGS. */
+static int parse_module(const char *text, struct cli_options *opts, char *err,
+			size_t err_size)
+{
+	const char *comma = strchr(text, ',');
+	size_t file_len = comma ? (size_t)(comma - text) : strlen(text);
+
+	if (file_len == 0) {
+		format_error(err, err_size, "--module: '%s' has no FILE (use FILE[,ARGS])",
+			     text);
+		return -EINVAL;
+	}
+	if (opts->nmodules == CLI_MAX_MODULES) {
+		format_error(err, err_size, "--module: more than %d modules", CLI_MAX_MODULES);
+		return -EINVAL;
+	}
+	opts->modules[opts->nmodules++] = (struct cli_module){
+		.file = text, .file_len = file_len, .args = comma ? comma + 1 : NULL,
+	};
+	return 0;
+}
+
 static void set_defaults(struct cli_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
@@ -518,6 +628,7 @@ static void set_defaults(struct cli_options *opts)
 	strcpy(opts->gdb_host, DEFAULT_GDB_HOST);
 	opts->gdb_port = DEFAULT_GDB_PORT;
 	opts->mem_size = DEFAULT_MEM_SIZE;
+	opts->record_limit = 256ULL << 20;
 	opts->mode = CLI_MODE_DEFAULT;
 	opts->load_addr = DEFAULT_LOAD_ADDR;
 	opts->smp = 1;
@@ -582,6 +693,12 @@ static enum option_outcome apply_option(const struct cli_option_spec *spec,
 	case OPT_TRACE_IO:
 		opts->trace_io = true;
 		break;
+	case OPT_RECORD:
+		opts->record = true;
+		break;
+	case OPT_RECORD_LIMIT:
+		rc = parse_record_limit(value, &opts->record_limit, err, err_size);
+		break;
 	case OPT_MACHINE:
 		rc = parse_machine(value, &opts->machine, err, err_size);
 		break;
@@ -605,6 +722,18 @@ static enum option_outcome apply_option(const struct cli_option_spec *spec,
 		opts->smp = (unsigned)n;
 		break;
 	}
+	case OPT_BOOT:
+		rc = parse_boot(value, &opts->boot, err, err_size);
+		break;
+	case OPT_ARCH:
+		rc = parse_arch(value, &opts->arch, err, err_size);
+		break;
+	case OPT_APPEND:
+		opts->append = value;
+		break;
+	case OPT_MODULE:
+		rc = parse_module(value, opts, err, err_size);
+		break;
 	case OPT_HELP:
 		opts->help = true;
 		return OPTION_STOP;

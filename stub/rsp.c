@@ -4,6 +4,7 @@
 #include "stub/rsp.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "stub/regs.h"
 #include "stub/hex.h"
+#include "stub/monitor.h"
 
 /* gdb's signal numbers (its own, not the host's). */
 #define GDB_SIGNAL_INT 2
@@ -21,6 +23,10 @@
 #define GDB_SIGNAL_TERM 15
 /* The most memory one m reply carries: 64 KiB and more as hex. */
 #define RSP_MAX_MEMORY_READ ((RSP_MAX_PAYLOAD - 16) / 2)
+/* Monitor text per O packet (hex doubles it). */
+#define RSP_CONSOLE_CHUNK 4096
+/* vRun's file name and command line, decoded. */
+#define RSP_MAX_RUN_STRING 4096
 
 
 /* ---- reply building ---- */
@@ -287,6 +293,9 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop)
 	case TARGET_STOP_SWBREAK:
 		reply_str(s, "swbreak:;");
 		break;
+	case TARGET_STOP_HISTORY_BEGIN:
+		reply_str(s, "replaylog:begin;");
+		break;
 	case TARGET_STOP_HWBREAK:
 		reply_str(s, "hwbreak:;");
 		break;
@@ -315,6 +324,7 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop)
 void rsp_session_init(struct rsp_session *s, struct target target, bool stopped_running_guest)
 {
 	memset(s, 0, offsetof(struct rsp_session, reply_frame));
+	textbuf_init(&s->console, 0);
 	s->reply = s->reply_frame + 2;
 	s->reply_plain = true;
 	s->target = target;
@@ -333,6 +343,7 @@ void rsp_session_init(struct rsp_session *s, struct target target, bool stopped_
 void rsp_session_destroy(struct rsp_session *s)
 {
 	free(s->conds);
+	textbuf_free(&s->console);
 	s->conds = NULL;
 	s->nconds = s->conds_cap = 0;
 }
@@ -343,8 +354,10 @@ static enum rsp_action handle_query_supported(struct rsp_session *s)
 {
 	reply_clear(s);
 	reply_fmt(s, "PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;"
-		     "QStartNoAckMode+;vContSupported+;ConditionalBreakpoints+",
+		     "QStartNoAckMode+;vContSupported+;ConditionalBreakpoints+;binary-upload+",
 		  (unsigned)RSP_MAX_PAYLOAD);
+	if (s->target.ops->record)
+		reply_str(s, ";ReverseStep+;ReverseContinue+");
 	return RSP_ACTION_REPLY;
 }
 
@@ -401,7 +414,8 @@ static void build_threads_xml(struct rsp_session *s)
 	size_t at = 0, room = sizeof(s->threads_xml);
 
 	at += (size_t)snprintf(s->threads_xml, room, "<?xml version=\"1.0\"?>\n<threads>\n");
-	for (unsigned t = 1; t <= s->nthreads && at < room; t++) {
+	/* No guest (after a kill, in extended mode), no thread. */
+	for (unsigned t = 1; !s->guest_dead && t <= s->nthreads && at < room; t++) {
 		char what[160];
 		describe_thread(s, t, what, sizeof(what));
 		for (char *c = what; *c; c++)
@@ -463,15 +477,131 @@ static enum rsp_action handle_thread_extra_info(struct rsp_session *s, const uin
 static enum rsp_action handle_thread_list(struct rsp_session *s)
 {
 	reply_clear(s);
+	if (s->guest_dead) {
+		reply_str(s, "l"); /* no guest, no thread */
+		return RSP_ACTION_REPLY;
+	}
 	reply_str(s, "m");
 	for (unsigned t = 1; t <= s->nthreads; t++)
 		reply_fmt(s, t == 1 ? "%x" : ",%x", t);
 	return RSP_ACTION_REPLY;
 }
 
+void rsp_output_reply(struct rsp_session *s, const char *text)
+{
+	reply_clear(s);
+	reply_str(s, "O");
+	reply_hex(s, (const uint8_t *)text, strlen(text));
+}
+
+/* ---- monitor commands and console output ---- */
+
+/* Hex text to bytes, NUL-terminated; false for odd lengths, bad digits,
+ * NULs inside or more than size - 1 bytes. */
+static bool decode_hex_string(const uint8_t *hex, size_t hex_len, char *out, size_t size)
+{
+	if (hex_len % 2 || hex_len / 2 >= size)
+		return false;
+	for (size_t i = 0; i < hex_len / 2; i++) {
+		int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0 || (hi | lo) == 0)
+			return false;
+		out[i] = (char)(hi << 4 | lo);
+	}
+	out[hex_len / 2] = 0;
+	return true;
+}
+
+bool rsp_console_next(struct rsp_session *s)
+{
+	if (s->console_done)
+		return false;
+	reply_clear(s);
+	if (s->console_sent < s->console.len) {
+		size_t n = s->console.len - s->console_sent;
+		if (n > RSP_CONSOLE_CHUNK)
+			n = RSP_CONSOLE_CHUNK;
+		reply_str(s, "O");
+		reply_hex(s, (const uint8_t *)s->console.data + s->console_sent, n);
+		s->console_sent += n;
+		return true;
+	}
+	reply_str(s, "OK");
+	s->console_done = true;
+	return true;
+}
+
+/* After a restart: gdb's view of the stop is the first instruction. */
+static void note_restarted(struct rsp_session *s)
+{
+	s->regs_valid = s->fpu_valid = false;
+	s->guest_dead = s->guest_killed = false;
+	memset(&s->last_stop, 0, sizeof(s->last_stop));
+	s->last_stop.reason = TARGET_STOP_STEP;
+}
+
+/* qRcmd,HEX: the monitor's output as O packets, then OK. */
+static enum rsp_action handle_monitor(struct rsp_session *s, const uint8_t *hex, size_t len)
+{
+	char line[512];
+	bool restarted = false;
+
+	textbuf_clear(&s->console);
+	s->console_sent = 0;
+	s->console_done = false;
+	if (!decode_hex_string(hex, len, line, sizeof(line)))
+		textbuf_printf(&s->console, "monitor: the command must be text of at most %zu bytes\n",
+			       sizeof(line) - 1);
+	else if (s->guest_dead && strncmp(line, "help", 4) != 0)
+		textbuf_printf(&s->console, "monitor: the guest is not running (use 'run')\n");
+	else
+		monitor_run(s->target, line, &s->console, &restarted);
+	if (restarted)
+		note_restarted(s);
+	if (s->console.truncated)
+		textbuf_note(&s->console, "(output truncated)\n");
+	if (s->console.failed) {
+		textbuf_clear(&s->console);
+		textbuf_printf(&s->console, "monitor: out of memory\n");
+	}
+	rsp_console_next(s);
+	return RSP_ACTION_CONSOLE;
+}
+
+/* qqemu.* and Qqemu.*: the QEMU extensions gdb scripts use. */
+static enum rsp_action handle_qemu(struct rsp_session *s, const uint8_t *p, size_t len)
+{
+	if (equals(p, len, "qqemu.Supported")) {
+		reply_clear(s);
+		if (s->target.ops->read_phys && s->target.ops->write_phys)
+			reply_str(s, "PhyMemMode");
+		return RSP_ACTION_REPLY;
+	}
+	if (equals(p, len, "qqemu.PhyMemMode")) {
+		reply_clear(s);
+		reply_str(s, s->phys_mode ? "1" : "0");
+		return RSP_ACTION_REPLY;
+	}
+	if (equals(p, len, "Qqemu.PhyMemMode:1") || equals(p, len, "Qqemu.PhyMemMode:0")) {
+		bool on = p[len - 1] == '1';
+		if (on && (!s->target.ops->read_phys || !s->target.ops->write_phys))
+			return reply_error(s, ENOSYS);
+		s->phys_mode = on;
+		return reply_ok(s);
+	}
+	if (starts_with(p, len, "Qqemu.PhyMemMode:"))
+		return reply_error(s, EINVAL);
+	return reply_empty(s);
+}
+
 static enum rsp_action handle_query(struct rsp_session *s, const uint8_t *p, size_t len)
 {
 	const uint8_t *end = p + len;
+
+	if (starts_with(p, len, "qRcmd,"))
+		return handle_monitor(s, p + 6, len - 6);
+	if (starts_with(p, len, "qqemu."))
+		return handle_qemu(s, p, len);
 
 	if (starts_with(p, len, "qSupported"))
 		return handle_query_supported(s);
@@ -603,6 +733,19 @@ static bool parse_addr_len(const uint8_t **p, const uint8_t *end, uint64_t *addr
 	return parse_hex(p, end, addr) && expect(p, end, ',') && parse_hex(p, end, len);
 }
 
+/* By linear address, or physical in PhyMemMode. */
+static long read_memory(struct rsp_session *s, uint64_t addr, void *buf, size_t len)
+{
+	if (s->guest_dead)
+		return -ESRCH;
+	int err = select_g_thread(s);
+	if (err)
+		return err;
+	if (s->phys_mode)
+		return s->target.ops->read_phys(s->target.impl, addr, buf, len);
+	return s->target.ops->read_mem(s->target.impl, addr, buf, len);
+}
+
 static enum rsp_action handle_read_memory(struct rsp_session *s, const uint8_t *p,
 					  const uint8_t *end)
 {
@@ -616,13 +759,38 @@ static enum rsp_action handle_read_memory(struct rsp_session *s, const uint8_t *
 	reply_clear(s);
 	if (len == 0)
 		return RSP_ACTION_REPLY;
-	int err = select_g_thread(s);
-	if (err)
-		return reply_error(s, err);
-	long n = s->target.ops->read_mem(s->target.impl, addr, buf, (size_t)len);
+	long n = read_memory(s, addr, buf, (size_t)len);
 	if (n <= 0)
 		return reply_error(s, n < 0 ? (int)n : EFAULT);
 	reply_hex(s, buf, (size_t)n);
+	return RSP_ACTION_REPLY;
+}
+
+/* x ADDR,LENGTH (gdb 16): 'b' and the bytes, binary; the framing escapes
+ * them. A zero length is gdb's probe: an empty 'b'. */
+static enum rsp_action handle_read_memory_binary(struct rsp_session *s, const uint8_t *p,
+						 const uint8_t *end)
+{
+	uint8_t buf[RSP_MAX_MEMORY_READ];
+	uint64_t addr, len;
+
+	if (!parse_addr_len(&p, end, &addr, &len) || p != end)
+		return reply_error(s, EINVAL);
+	/* Escaping may double every byte: keep the reply under the limit. */
+	if (len > (RSP_MAX_PAYLOAD - 16) / 2)
+		len = (RSP_MAX_PAYLOAD - 16) / 2;
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	reply_clear(s);
+	if (len == 0) {
+		reply_str(s, "b");
+		return RSP_ACTION_REPLY;
+	}
+	long n = read_memory(s, addr, buf, (size_t)len);
+	if (n <= 0)
+		return reply_error(s, n < 0 ? (int)n : EFAULT);
+	reply_str(s, "b");
+	reply_raw(s, buf, (size_t)n);
 	return RSP_ACTION_REPLY;
 }
 
@@ -631,9 +799,12 @@ static enum rsp_action write_memory(struct rsp_session *s, uint64_t addr, const 
 {
 	if (len == 0)
 		return reply_ok(s); /* gdb probes X support with a zero length */
+	if (s->guest_dead)
+		return reply_error(s, ESRCH);
 	int err = select_g_thread(s);
 	if (!err)
-		err = s->target.ops->write_mem(s->target.impl, addr, data, len);
+		err = s->phys_mode ? s->target.ops->write_phys(s->target.impl, addr, data, len)
+				   : s->target.ops->write_mem(s->target.impl, addr, data, len);
 	return err ? reply_error(s, err) : reply_ok(s);
 }
 
@@ -706,6 +877,22 @@ static int parse_conditions(struct rsp_condition_set *set, const uint8_t *p, con
 	return 0;
 }
 
+/* gdb says only "Cannot insert breakpoint" (or "Cannot access memory"),
+ * whatever the reply's text: the reason goes to the user on stderr. */
+static void note_refused_point(struct rsp_session *s, enum target_point point, uint64_t addr,
+			       int err)
+{
+	const char *why = s->target.ops->point_error ? s->target.ops->point_error(s->target.impl)
+						      : NULL;
+	if (!why || !why[0])
+		why = err == -ENOSPC ? "no debug register or other resource is left for it"
+		      : err == -EFAULT ? "the address is not mapped to guest RAM"
+		      : err == -EINVAL ? "the target cannot take that length or alignment"
+				       : strerror(err < 0 ? -err : err);
+	snprintf(s->notice, sizeof(s->notice), "%s at 0x%" PRIx64 " refused: %s",
+		 point <= TARGET_POINT_HW ? "breakpoint" : "watchpoint", addr, why);
+}
+
 static enum rsp_action handle_point(struct rsp_session *s, bool insert, const uint8_t *p,
 				    const uint8_t *end)
 {
@@ -738,8 +925,10 @@ static enum rsp_action handle_point(struct rsp_session *s, bool insert, const ui
 			return reply_error(s, err);
 	}
 	err = s->target.ops->insert_point(s->target.impl, point, addr, kind);
-	if (err)
+	if (err) {
+		note_refused_point(s, point, addr, err);
 		return reply_error(s, err);
+	}
 	/* gdb re-sends a breakpoint with its current conditions: replace. */
 	drop_conditions(s, point, addr);
 	if (set.count) {
@@ -791,6 +980,8 @@ bool rsp_stop_is_reported(struct rsp_session *s, const struct target_stop *stop)
 static enum rsp_action resume_at(struct rsp_session *s, const uint8_t *p, const uint8_t *end,
 				 enum target_resume_kind kind, struct target_resume *resume)
 {
+	if (s->guest_dead)
+		return reply_error(s, ESRCH);
 	if (p != end) {
 		uint64_t addr;
 		uint8_t buf[8];
@@ -916,6 +1107,8 @@ static enum rsp_action handle_vcont(struct rsp_session *s, const uint8_t *p, con
 	struct vcont_action per_thread[RSP_MAX_THREADS];
 	unsigned n = s->nthreads < RSP_MAX_THREADS ? s->nthreads : RSP_MAX_THREADS;
 
+	if (s->guest_dead)
+		return reply_error(s, ESRCH);
 	if (parse_vcont(s, p, end, per_thread, n))
 		return reply_error(s, EINVAL);
 	unsigned stepper = 0, runner = 0, running = 0;
@@ -950,6 +1143,72 @@ static enum rsp_action handle_vcont(struct rsp_session *s, const uint8_t *p, con
 	return RSP_ACTION_RESUME;
 }
 
+/* Extended mode: the guest is gone until the next vRun; kvmstub stays. */
+static void kill_guest(struct rsp_session *s)
+{
+	s->guest_dead = s->guest_killed = true;
+	s->dead_status = 0;
+	s->regs_valid = s->fpu_valid = false;
+}
+
+bool rsp_guest_ended(struct rsp_session *s, int status)
+{
+	if (!s->extended)
+		return false;
+	s->guest_dead = true;
+	s->guest_killed = false;
+	s->dead_status = status;
+	return true;
+}
+
+/* vRun;FILE[;ARG]...: start the guest again from its image; the arguments,
+ * joined by spaces, become the boot command line. */
+static enum rsp_action handle_vrun(struct rsp_session *s, const uint8_t *p, const uint8_t *end)
+{
+	char file[RSP_MAX_RUN_STRING], cmdline[RSP_MAX_RUN_STRING], arg[RSP_MAX_RUN_STRING];
+	const uint8_t *field = p;
+	size_t used = 0;
+
+	if (!s->target.ops->restart)
+		return reply_error(s, ENOSYS);
+	/* A restart's reset state is the first thread's alone: with several
+	 * the guest is left running as it is. */
+	if (s->nthreads > 1)
+		return reply_error(s, ENOTSUP);
+	const uint8_t *semi = memchr(field, ';', (size_t)(end - field));
+	const uint8_t *field_end = semi ? semi : end;
+	if (field_end == field)
+		file[0] = 0;
+	else if (!decode_hex_string(field, (size_t)(field_end - field), file, sizeof(file)))
+		return reply_error(s, EINVAL);
+	cmdline[0] = 0;
+	while (semi) {
+		field = semi + 1;
+		semi = memchr(field, ';', (size_t)(end - field));
+		field_end = semi ? semi : end;
+		size_t n = (size_t)(field_end - field) / 2;
+		if (field_end == field)
+			arg[0] = 0;
+		else if (!decode_hex_string(field, (size_t)(field_end - field), arg, sizeof(arg)))
+			return reply_error(s, EINVAL);
+		if (used + n + 2 > sizeof(cmdline))
+			return reply_error(s, E2BIG);
+		if (used)
+			cmdline[used++] = ' ';
+		memcpy(cmdline + used, arg, n + 1);
+		used += n;
+	}
+	int err = s->target.ops->restart(s->target.impl, file, cmdline);
+	note_restarted(s);
+	if (err) {
+		/* A failed restart leaves no guest to look at. */
+		kill_guest(s);
+		return reply_error(s, err);
+	}
+	rsp_stop_reply(s, &s->last_stop);
+	return RSP_ACTION_REPLY;
+}
+
 static enum rsp_action handle_v(struct rsp_session *s, const uint8_t *p, size_t len,
 				struct target_resume *resume)
 {
@@ -964,8 +1223,14 @@ static enum rsp_action handle_v(struct rsp_session *s, const uint8_t *p, size_t 
 		return handle_vcont(s, p + 5, end, resume);
 	if (starts_with(p, len, "vKill")) {
 		reply_ok(s);
+		if (s->extended) {
+			kill_guest(s);
+			return RSP_ACTION_REPLY;
+		}
 		return RSP_ACTION_KILL;
 	}
+	if (starts_with(p, len, "vRun;"))
+		return handle_vrun(s, p + 5, end);
 	if (equals(p, len, "vCtrlC")) {
 		/* All-stop: the guest is already stopped when we read this. */
 		return reply_ok(s);
@@ -1007,8 +1272,19 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 		return reply_empty(s);
 	switch (payload[0]) {
 	case '?':
+		if (s->guest_dead) {
+			reply_clear(s);
+			reply_fmt(s, "W%02x", s->dead_status & 0xff);
+			return RSP_ACTION_REPLY;
+		}
 		rsp_stop_reply(s, &s->last_stop);
 		return RSP_ACTION_REPLY;
+	case '!':
+		/* Extended mode only where the guest can be started again. */
+		if (!s->target.ops->restart)
+			return reply_empty(s);
+		s->extended = true;
+		return reply_ok(s);
 	case 'q':
 		return handle_query(s, payload, len);
 	case 'Q':
@@ -1016,6 +1292,8 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 			s->noack_requested = true;
 			return reply_ok(s);
 		}
+		if (starts_with(payload, len, "Qqemu."))
+			return handle_qemu(s, payload, len);
 		return reply_empty(s);
 	case 'g':
 		if (len != 1)
@@ -1029,6 +1307,8 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 		return handle_write_register(s, payload + 1, end);
 	case 'm':
 		return handle_read_memory(s, payload + 1, end);
+	case 'x':
+		return handle_read_memory_binary(s, payload + 1, end);
 	case 'M':
 		return handle_write_memory_hex(s, payload + 1, end);
 	case 'X':
@@ -1042,6 +1322,15 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 		return resume_at(s, payload + 1, end, TARGET_RESUME_STEP, resume);
 	case 'v':
 		return handle_v(s, payload, len, resume);
+	case 'b':
+		/* bs / bc: reverse step and continue (ReverseStep+). */
+		if (len != 2 || (payload[1] != 's' && payload[1] != 'c') || !s->target.ops->record)
+			return reply_empty(s);
+		memset(resume, 0, sizeof(*resume));
+		resume->kind = payload[1] == 's' ? TARGET_RESUME_REVERSE_STEP
+						 : TARGET_RESUME_REVERSE_CONTINUE;
+		s->regs_valid = s->fpu_valid = false;
+		return RSP_ACTION_RESUME;
 	case 'H':
 		return handle_set_thread(s, payload + 1, end);
 	case 'T': {
@@ -1055,6 +1344,10 @@ enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 		return RSP_ACTION_DETACH;
 	case 'k':
 		reply_clear(s);
+		if (s->extended) {
+			kill_guest(s);
+			return RSP_ACTION_NONE; /* k has no reply */
+		}
 		return RSP_ACTION_KILL;
 	default:
 		return reply_empty(s);

@@ -13,6 +13,7 @@
 #include "stub/agent.h"
 #include "stub/packet.h"
 #include "stub/target.h"
+#include "stub/textbuf.h"
 
 /* The most threads (vCPUs) a session serves: APIC ids 0..254. */
 #define RSP_MAX_THREADS 255
@@ -22,6 +23,8 @@ enum rsp_action {
 	RSP_ACTION_RESUME,  /* run the target as *resume says, then report */
 	RSP_ACTION_DETACH,  /* send s->reply, drop every point, let the guest run */
 	RSP_ACTION_KILL,    /* end kvmstub (send s->reply first if non-empty) */
+	RSP_ACTION_CONSOLE, /* send s->reply, then rsp_console_next until false */
+	RSP_ACTION_NONE,    /* no reply (k in extended mode): only the ack */
 };
 
 /* Conditions gdb attached to one breakpoint (Z0/Z1 cond_list). */
@@ -51,6 +54,24 @@ struct rsp_session {
 	bool regs_valid, fpu_valid;
 	struct target_stop last_stop;
 
+	/* m/M/X/x address guest-physical memory (Qqemu.PhyMemMode:1). */
+	bool phys_mode;
+	/* Extended mode ('!'): the guest can be killed and run again. */
+	bool extended;
+	bool guest_dead;      /* killed (vKill) or ended, waiting for vRun */
+	bool guest_killed;    /* dead because gdb killed it */
+	int dead_status;      /* the exit status when it ended by itself */
+
+	/* Monitor output not yet sent as O packets. */
+	struct textbuf console;
+	size_t console_sent;
+	bool console_done;
+
+	/* One line for kvmstub's stderr that the last packet left (a refused
+	 * breakpoint says why: gdb 13 shows no text for a Z error); the
+	 * server prints it and clears it. */
+	char notice[256];
+
 	/* Breakpoints with target-side conditions. */
 	struct rsp_condition_set *conds;
 	size_t nconds, conds_cap;
@@ -78,6 +99,14 @@ void rsp_session_destroy(struct rsp_session *s);
 enum rsp_action rsp_handle_packet(struct rsp_session *s, const uint8_t *payload,
 				  size_t len, struct target_resume *resume);
 
+/* After RSP_ACTION_CONSOLE: builds the next reply (an O packet, then the
+ * final OK) into s->reply; false when everything has been sent. */
+bool rsp_console_next(struct rsp_session *s);
+
+/* The guest ended (W reply sent): in extended mode the session goes on,
+ * waiting for vRun; returns true then. */
+bool rsp_guest_ended(struct rsp_session *s, int status);
+
 /* After a resume: true if this stop must reach gdb, false if it was a
  * breakpoint whose target-side condition is false (resume again). */
 bool rsp_stop_is_reported(struct rsp_session *s, const struct target_stop *stop);
@@ -90,6 +119,9 @@ void rsp_stop_reply(struct rsp_session *s, const struct target_stop *stop);
 /* The reply telling gdb kvmstub itself was ended by host signal signo
  * (X packet: terminated by SIGINT or SIGTERM). */
 void rsp_terminated_reply(struct rsp_session *s, int signo);
+
+/* A console output packet (O and hex) carrying text. */
+void rsp_output_reply(struct rsp_session *s, const char *text);
 
 /* An error reply (E and two hex digits) for a negative errno. */
 void rsp_error_reply(struct rsp_session *s, int err);

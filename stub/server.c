@@ -114,7 +114,8 @@ static bool outcome_of_free_stop(const struct target_stop *stop, struct run_outc
 {
 	switch (stop->reason) {
 	case TARGET_STOP_EXITED:
-		outcome_set(o, stop->exit_status, NULL);
+		/* why: a note on how it ended, if the target has one. */
+		outcome_set(o, stop->exit_status, stop->why[0] ? "%s" : NULL, stop->why);
 		return true;
 	case TARGET_STOP_CRASH:
 		outcome_set(o, EXIT_GUEST_CRASHED, "guest crashed: %s", stop->why);
@@ -480,6 +481,19 @@ static bool resume_and_report(struct server *srv, const struct target_resume *ho
 		}
 		if (!rsp_stop_is_reported(s, &stop))
 			continue;
+		if (stop.reason == TARGET_STOP_DIVERGED) {
+			/* Never silently wrong: the user hears it twice. */
+			char text[200];
+			snprintf(text, sizeof(text), "kvmstub: %s\n", stop.why);
+			fputs(text, stderr);
+			rsp_output_reply(s, text);
+			if (!send_reply(srv, false)) {
+				*end = SESSION_DROPPED;
+				return false;
+			}
+		}
+		if (stop.reason == TARGET_STOP_CRASH) /* gdb only hears a signal */
+			fprintf(stderr, "kvmstub: guest stopped: %s\n", stop.why);
 		rsp_stop_reply(s, &stop);
 		break;
 	}
@@ -488,7 +502,9 @@ static bool resume_and_report(struct server *srv, const struct target_resume *ho
 		return false;
 	}
 	if (stop.reason == TARGET_STOP_EXITED) {
-		outcome_set(o, stop.exit_status, NULL);
+		if (rsp_guest_ended(s, stop.exit_status))
+			return true; /* extended mode: wait for the next run */
+		outcome_set(o, stop.exit_status, stop.why[0] ? "%s" : NULL, stop.why);
 		*end = SESSION_GUEST_ENDED;
 		return false;
 	}
@@ -584,12 +600,31 @@ static enum session_end serve_session(struct server *srv, bool stopped_running_g
 				bool ack = !s->noack;
 				enum rsp_action action = rsp_handle_packet(s, srv->decoder.payload,
 									   srv->decoder.len, &how);
+				if (s->notice[0]) {
+					fprintf(stderr, "kvmstub: %s\n", s->notice);
+					fflush(stderr);
+					s->notice[0] = 0;
+				}
 				if (action == RSP_ACTION_RESUME) {
 					if (ack && !send_byte(srv, '+'))
 						goto out;
 					bool ctrl_c = memchr(in, 0x03, left) != NULL;
 					if (!resume_and_report(srv, &how, ctrl_c, o, &end))
 						goto out;
+					break;
+				}
+				if (action == RSP_ACTION_NONE) {
+					if (ack && !send_byte(srv, '+'))
+						goto out;
+					break;
+				}
+				if (action == RSP_ACTION_CONSOLE) {
+					bool first = true;
+					do {
+						if (!send_reply(srv, first && ack))
+							goto out;
+						first = false;
+					} while (rsp_console_next(s));
 					break;
 				}
 				if (action == RSP_ACTION_KILL) {
@@ -631,6 +666,14 @@ static enum session_end serve_session(struct server *srv, bool stopped_running_g
 		}
 	}
 out:
+	if (s->guest_dead && (end == SESSION_DROPPED || end == SESSION_DETACHED)) {
+		/* Extended mode left the guest killed or ended: nothing to resume. */
+		if (s->guest_killed)
+			outcome_set(o, EXIT_KILLED_BY_GDB, NULL);
+		else
+			outcome_set(o, s->dead_status, NULL);
+		end = s->guest_killed ? SESSION_KILLED : SESSION_GUEST_ENDED;
+	}
 	rsp_session_destroy(s);
 	if (end == SESSION_DROPPED || end == SESSION_DETACHED)
 		srv->target.ops->remove_all_points(srv->target.impl);

@@ -57,6 +57,9 @@ enum target_resume_kind {
 	TARGET_RESUME_CONTINUE,
 	TARGET_RESUME_STEP,  /* exactly one instruction */
 	TARGET_RESUME_RANGE, /* step while range_start <= pc < range_end */
+	/* Reverse execution (targets that record; others return -ENOTSUP). */
+	TARGET_RESUME_REVERSE_STEP,     /* back one instruction */
+	TARGET_RESUME_REVERSE_CONTINUE, /* back to the previous breakpoint or watch */
 };
 
 struct target_resume {
@@ -79,6 +82,8 @@ enum target_stop_reason {
 	TARGET_STOP_CRASH,       /* the guest died; registers still readable */
 	TARGET_STOP_INTERRUPTED, /* a signal ended the run; the stub decides */
 	TARGET_STOP_EXITED,      /* the guest ended; exit_status is set */
+	TARGET_STOP_HISTORY_BEGIN, /* going back reached the oldest recorded state */
+	TARGET_STOP_DIVERGED,    /* replay did not reproduce the recording; why says where */
 };
 
 /* How the guest died (CRASH); the stub decides what gdb is told. */
@@ -94,8 +99,86 @@ struct target_stop {
 	uint64_t addr;
 	int exit_status;  /* EXITED: what kvmstub exits with, 0..255 */
 	enum target_crash crash; /* CRASH: what happened */
-	char why[160];    /* CRASH: one-line diagnosis */
+	char why[160];    /* CRASH, DIVERGED: one-line diagnosis */
 	unsigned thread;  /* the thread that stopped (1-based); 0: the resumed one */
+};
+
+/* A segment register with the descriptor cache the CPU holds for it. */
+struct target_segment_cache {
+	uint16_t selector;
+	uint64_t base;
+	uint32_t limit; /* in bytes - 1, as the cache holds it (G applied) */
+	uint8_t type, s, dpl, present, avl, l, db, g, unusable;
+};
+
+struct target_table_register {
+	uint64_t base;
+	uint16_t limit;
+};
+
+/* Every piece of system state the vCPU has, for `monitor info registers`. */
+struct target_system_state {
+	struct target_regs regs; /* GPRs, rip, rflags, CRs, EFER */
+	struct target_segment_cache cs, ds, es, fs, gs, ss, tr, ldt;
+	struct target_table_register gdt, idt;
+	uint64_t dr[8]; /* dr4 and dr5 alias dr6 and dr7 */
+	uint64_t apic_base;
+	bool has_events; /* the fields below are known */
+	struct {
+		bool injected, pending, has_error_code;
+		uint8_t nr;
+		uint32_t error_code;
+	} exception;
+	struct {
+		bool injected, soft;
+		uint8_t nr;
+		uint8_t shadow; /* 1: after sti, 2: after mov ss */
+	} interrupt;
+	struct {
+		bool injected, pending, masked;
+	} nmi;
+	bool smi_pending, in_smm;
+};
+
+/* The local APIC's 1 KiB register page, as the APIC lays it out. */
+struct target_lapic {
+	uint8_t regs[1024];
+};
+
+/* One 8259 and its programming state. */
+struct target_pic8259 {
+	uint8_t irr, imr, isr, irq_base, priority_add, elcr;
+	uint8_t read_reg_select, poll, special_mask, init_state, auto_eoi, init4;
+	uint8_t special_fully_nested, rotate_on_auto_eoi;
+};
+
+#define TARGET_IOAPIC_PINS 24
+struct target_irqchip {
+	struct target_pic8259 pic[2]; /* master, slave */
+	bool has_ioapic;
+	uint64_t ioapic_base;
+	uint32_t ioapic_id, ioapic_irr;
+	uint64_t redirection[TARGET_IOAPIC_PINS];
+};
+
+/* 25 rows of 80 cells, each up to 3 bytes of UTF-8, a newline per row. */
+#define TARGET_SCREEN_TEXT_MAX (25 * (80 * 3 + 1) + 1)
+
+#define TARGET_MAX_EXIT_REASONS 48
+#define TARGET_MAX_EXIT_PORTS 64
+/* Exits the vCPU took since the guest started, by reason and by port. */
+struct target_exit_counts {
+	unsigned nreasons;
+	struct {
+		char name[28];
+		uint64_t count;
+	} reasons[TARGET_MAX_EXIT_REASONS];
+	unsigned nports;
+	struct {
+		uint16_t port;
+		uint64_t in, out;
+	} ports[TARGET_MAX_EXIT_PORTS];
+	uint64_t other_port_exits; /* ports beyond the table */
 };
 
 struct target_ops {
@@ -122,9 +205,28 @@ struct target_ops {
 	 * itself failed. */
 	int (*resume)(void *target, const struct target_resume *how,
 		      struct target_stop *stop);
+
+	/* Optional: NULL where a target lacks them (the stub says so). */
+	int (*get_system_state)(void *target, struct target_system_state *state);
+	/* Guest-physical memory: the readable prefix, -EFAULT when addr is
+	 * outside RAM. Breakpoint bytes read as the original memory. */
+	long (*read_phys)(void *target, uint64_t addr, void *buf, size_t len);
+	/* All or nothing, like write_mem. */
+	int (*write_phys)(void *target, uint64_t addr, const void *buf, size_t len);
+	/* Linear to physical through the guest's page tables; -EFAULT when
+	 * not mapped. */
+	int (*translate)(void *target, uint64_t linear, uint64_t *phys);
+	/* -ENODEV when the machine has no interrupt controller. */
+	int (*get_lapic)(void *target, struct target_lapic *lapic);
+	int (*get_irqchip)(void *target, struct target_irqchip *chip);
+	int (*get_exit_counts)(void *target, struct target_exit_counts *counts);
+	int (*set_trace_io)(void *target, bool on);
+	/* The VGA text screen as plain text, as `--vga` prints it at the end
+	 * (NUL-terminated, at most TARGET_SCREEN_TEXT_MAX bytes with the NUL);
+	 * -ENODEV when guest RAM does not reach the text buffer. */
+	int (*get_screen_text)(void *target, char *out, size_t cap);
 	/* Whether a step may enter an interrupt handler (off by default:
-	 * interrupts stay pending while stepping and come on continue).
-	 * NULL where the target has no interrupts. */
+	 * interrupts stay pending while stepping and come on continue). */
 	int (*set_step_irq)(void *target, bool on);
 	/* Threads (a machine's vCPUs), numbered 1..thread_count. NULL: one
 	 * thread, 1. */
@@ -135,6 +237,18 @@ struct target_ops {
 	/* One line for gdb's `info threads`, e.g. "vCPU 1: halted, long mode".
 	 * Returns its length. */
 	int (*describe_thread)(void *target, unsigned thread, char *buf, size_t size);
+	/* Starts the guest again from its image, as a fresh machine: RAM
+	 * reloaded, vCPU and devices reset, breakpoints kept. file is the
+	 * image gdb named ("" for kvmstub's own), cmdline becomes the boot
+	 * protocol's command line. Stopped at the first instruction after. */
+	int (*restart)(void *target, const char *file, const char *cmdline);
+	/* Optional (NULL: not offered): `monitor record on|off|status`.
+	 * Text for the user goes to out; returns 0 or a negative errno. */
+	int (*record)(void *target, const char *args, char *out, size_t outlen);
+	/* Why the last insert_point that failed was refused, one line for the
+	 * user (e.g. which resource ran out and why this mode needs it); ""
+	 * when the target has nothing to add to the errno. */
+	const char *(*point_error)(void *target);
 };
 
 struct target {

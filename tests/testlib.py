@@ -80,12 +80,13 @@ def free_port():
 class Stub:
     """kvmstub running in the background with a gdb listener."""
 
-    def __init__(self, args, port=None, unix=None, wait_ready=True, stdout=subprocess.PIPE):
+    def __init__(self, args, port=None, unix=None, wait_ready=True, stdout=subprocess.PIPE,
+                 stdin=subprocess.DEVNULL):
         self.port = port or (None if unix else free_port())
         self.unix = unix
         addr = ("unix:" + unix) if unix else str(self.port)
         self.proc = subprocess.Popen([KVMSTUB, "--gdb", addr] + list(args),
-                                     stdin=subprocess.DEVNULL, stdout=stdout,
+                                     stdin=stdin, stdout=stdout,
                                      stderr=subprocess.PIPE)
         if wait_ready:
             self.wait_listening()

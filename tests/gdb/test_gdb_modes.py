@@ -5,7 +5,7 @@ long mode stepping over `out`, and a higher-half long-mode kernel that runs
 on its own page tables. Addresses come from the guests' sources and maps
 (guests/stepper.S, guests/realcs.S, build/guests/*.map)."""
 import testlib
-from gdblib import read_map, session, symbols_for
+from gdblib import read_map, session, symbols_for, tolerant
 
 HIGHER_HALF_PML4 = 0x101000      # guests/README.md: the CR3 higherhalf.elf loads
 
@@ -218,3 +218,24 @@ def test_guest_triple_fault_stops_with_a_signal_and_registers_readable():
 
 if __name__ == "__main__":
     testlib.main(globals())
+
+
+def test_a_fifth_real_mode_breakpoint_is_refused_and_kvmstubs_stderr_says_why():
+    """In real mode on the pc machine of a host whose int3 goes to the
+    guest's IVT, software breakpoints take the four debug registers: gdb
+    can only say "Cannot insert breakpoint 5"; kvmstub's stderr names the
+    reason. (Where int3 traps in real mode, all five are taken.)"""
+    m = read_map("stepper.map")
+    names = ("step_out", "step_inc", "step_mov_ecx", "step_mov_dx", "step_rep_outsb")
+    r = session("stepper.bin", ["break *0x%x" % m[n] for n in names]
+                + tolerant("continue") + ["delete 5", "continue", "p/x $pc", "delete"],
+                symbols=None)
+    if b"int3 (this host traps it)" in r.stub_err:
+        r.refuse("Cannot insert breakpoint")
+        return
+    r.expect("Cannot insert breakpoint 5.", "Breakpoint 1, ")
+    line = ("kvmstub: breakpoint at 0x%x refused: all four debug registers are in use: in real "
+            "mode on this host software breakpoints use debug registers\n" % m["step_rep_outsb"])
+    assert line.encode() in r.stub_err, r.describe()
+    assert r.values() == ["0x%x" % m["step_out"]], r.describe()
+

@@ -243,12 +243,12 @@ def test_M_and_m_write_and_read_back_ram():
 
 
 def test_m_of_an_address_outside_ram_is_an_error():
-    with stepper() as st:  # 64 MiB of RAM, real mode: linear == physical
+    with stepper() as st:  # 128 MiB of RAM, real mode: linear == physical
         c = st.client()
-        for addr in (0x4000000, 0x10000000, 0xfffff000):
+        for addr in (0x8000000, 0x10000000, 0xfffff000):
             reply = c.cmd("m%x,10" % addr)
             assert reply.startswith(b"E") and len(reply) == 3, "m%x: %r" % (addr, reply)
-        assert c.cmd("M%x,2:abcd" % 0x4000000).startswith(b"E")
+        assert c.cmd("M%x,2:abcd" % 0x8000000).startswith(b"E")
         assert c.cmd("qC") == b"QC1"
     with Stub([guest("hello64.elf")]) as st:  # long mode: unmapped linear address
         c = st.client()
@@ -380,8 +380,8 @@ def test_vcont_query_lists_c_C_s_S_r():
 def test_unknown_packets_get_the_empty_reply():
     with stepper() as st:
         c = st.client()
-        for pkt in ("vMustReplyEmpty", "qFooBar", "jMadeUp", "QNoSuchSetting:1", "!",
-                    "bc", "vFile:open:x"):
+        for pkt in ("vMustReplyEmpty", "qFooBar", "jMadeUp", "QNoSuchSetting:1",
+                    "vFile:open:x"):
             assert c.cmd(pkt) == b"", pkt
         assert c.cmd("qC") == b"QC1"
 

@@ -4,8 +4,9 @@ where `hlt` belongs to the guest. In protected and long mode they are as
 many as gdb wants (int3 bytes: on this host the emulator's refusal of
 int3 is the trap, on VMX/SVM KVM_GUESTDBG_USE_SW_BP); in real mode on a
 host whose int3 goes to the guest's IVT they take the four debug
-registers and a fifth is refused, while the bare machine keeps them
-unlimited (hlt bytes)."""
+registers and a fifth is refused (kvmstub's stderr says why, as it does
+for a refused watchpoint), while the bare machine keeps them unlimited
+(hlt bytes)."""
 import rsplib
 from rsplib import Stub, read_map
 from testlib import guest
@@ -28,6 +29,11 @@ def test_real_mode_z0_on_pc_takes_debug_registers_and_a_fifth_is_refused():
             assert replies == [b"OK"] * 5, replies   # VMX/SVM: int3 traps in real mode
         else:
             assert replies[:4] == [b"OK"] * 4 and replies[4].startswith(b"E"), replies
+            # gdb shows no reason for a refused Z: kvmstub's stderr has it.
+            line = (b"kvmstub: breakpoint at 0x%x refused: all four debug registers are in "
+                    b"use: in real mode on this host software breakpoints use debug registers\n"
+                    % REAL_MODE_ADDRS[4])
+            assert rsplib.wait_until(lambda: line in bytes(st.err), 5), bytes(st.err)
         stop = c.cont()
         assert stop.reason == "swbreak" and c.pc() == MAP["step_out"], (stop, hex(c.pc()))
         assert c.reg("eax") == 0x31
@@ -36,6 +42,19 @@ def test_real_mode_z0_on_pc_takes_debug_registers_and_a_fifth_is_refused():
         assert c.insert(0, MAP["step_rep_outsb"]) == b"OK"
         stop = c.cont()
         assert stop.reason == "swbreak" and c.pc() == MAP["step_inc"], (stop, hex(c.pc()))
+
+
+def test_a_refused_watchpoint_says_why_on_stderr():
+    with Stub([guest("hello64.elf")]) as st:
+        c = st.client()
+        assert c.insert(2, 0x200000, 0x2000).startswith(b"E")
+        assert c.insert(3, 0x7000000000, 4).startswith(b"E")   # not mapped
+        want = [b"kvmstub: watchpoint at 0x200000 refused: a watchpoint covers 1 to 4096 bytes\n",
+                b"kvmstub: watchpoint at 0x7000000000 refused: 0x7000000000 is not mapped to "
+                b"guest RAM, and watchpoints on this host trap the page it maps to\n"]
+        assert rsplib.wait_until(lambda: all(w in bytes(st.err) for w in want), 5), bytes(st.err)
+        assert c.insert(2, 0x200000, 4) == b"OK"
+        assert bytes(st.err).count(b"refused") == 2, bytes(st.err)
 
 
 def test_real_mode_z0_on_bare_is_unlimited():

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """tests/run/test_pc_devices.py — the PC's devices as kernels see them,
 end to end on real KVM (--no-gdb): fw_cfg and CMOS read by a guest
-(pcprobe.elf), MP and ACPI tables found and checked by one (tables.elf), resets through 0xcf9 and the i8042 and ACPI power-off
-ending the guest with status 0, VGA text printed at the end and drawn live
-in a terminal (vgahello.elf), stdin typed on the keyboard (kbdecho.elf),
+(pcprobe.elf), MP and ACPI tables found and checked by one (tables.elf),
+resets through 0xcf9 and the i8042 starting the guest again (reboots.bin)
+or, with --no-reboot, ending it with status 0, ACPI power-off ending it,
+VGA text printed at the end and drawn live in a terminal (vgahello.elf), stdin typed on the keyboard (kbdecho.elf),
 and the bare machine without any of them."""
 import datetime
 import os
@@ -48,6 +49,18 @@ def test_reset_through_0xcf9_with_no_reboot_ends_with_status_0():
 def test_reset_through_the_keyboard_controller_with_no_reboot_ends_with_status_0():
     status, rest, err = probe(2, "--no-reboot")
     assert (status, rest) == (0, [b""]), (status, rest, err[-300:])
+
+
+def test_guest_reset_through_0xcf9_and_the_i8042_starts_the_guest_again_and_cmos_ram_survives():
+    # reboots.bin counts its boots in CMOS RAM: each boot from the image
+    # (RAM reloaded), the count from the CMOS, which a reset keeps.
+    status, out, err = run(["--no-gdb", guest("reboots.bin")])
+    assert (status, out) == (7, b"boot 1\nboot 2\nboot 3\n"), (status, out, err[-300:])
+
+
+def test_guest_reset_with_no_reboot_ends_after_one_boot_with_status_0():
+    status, out, err = run(["--no-gdb", "--no-reboot", guest("reboots.bin")])
+    assert (status, out) == (0, b"boot 1\n"), (status, out, err[-300:])
 
 
 def test_acpi_power_off_at_0x604_ends_with_status_0():

@@ -69,4 +69,12 @@ def test_smp_counts_that_cannot_work_are_refused_with_one_line():
     assert b"--smp 2 needs the pc machine" in err, err
 
 
+def test_record_with_several_vcpus_is_refused_with_one_line():
+    status, out, err = run(["--no-gdb", "--record", "--smp", "2", guest("smp64.elf")], timeout=60)
+    assert status == 6, "status %s, stderr %r" % (status, err)
+    assert err.decode().strip().splitlines() == [
+        "kvmstub: reverse execution records one vCPU; this machine has 2 (--smp)"], err
+    assert out == b"", out
+
+
 testlib.main(globals())

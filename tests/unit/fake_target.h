@@ -21,6 +21,7 @@
 
 #define FAKE_MEMORY_BASE 0x1000u
 #define FAKE_MEMORY_SIZE 0x1000u   /* the default mapping */
+#define FAKE_PHYS_BASE 0x200000u   /* where that memory is, physically */
 #define FAKE_MEMORY_MAX 0x12000u   /* more than one capped m reply */
 #define FAKE_MAX_POINT_CALLS 32
 #define FAKE_MAX_STOPS 8
@@ -42,6 +43,7 @@ struct fake_target {
 
 	/* Error injection: a negative errno returned by the call, 0 for none. */
 	int get_regs_error, set_regs_error, point_error;
+	const char *point_reason; /* what point_error_text says, NULL for "" */
 
 	/* What the stub asked for. */
 	unsigned get_regs_calls, set_regs_calls, get_fpu_calls, set_fpu_calls;
@@ -58,6 +60,21 @@ struct fake_target {
 	unsigned nthreads;
 	unsigned selected, select_calls;
 	unsigned get_regs_thread, read_mem_thread, point_thread;
+	/* The optional ops (system state, physical memory, restart...).
+	 * Physical memory is the same buffer as linear memory, at phys_base;
+	 * translate maps mem_base.. to phys_base.. and nothing else. */
+	struct target_system_state system;
+	uint64_t phys_base;
+	int lapic_error, irqchip_error; /* -ENODEV: no interrupt controller */
+	struct target_lapic lapic;
+	struct target_irqchip irqchip;
+	struct target_exit_counts exits;
+	bool trace_io;
+	char screen[128]; /* what get_screen_text answers; "" for blank */
+	unsigned trace_io_calls, restart_calls, read_phys_calls, write_phys_calls;
+	int restart_error;
+	char restart_file[64], restart_cmdline[256];
+	bool restart_cmdline_null;
 
 	/* resume pops stops[next_stop]; once they run out it reports exit 0. */
 	unsigned resume_calls;
@@ -238,6 +255,115 @@ static inline int fake_describe_thread(void *impl, unsigned thread, char *buf, s
 	return (int)n;
 }
 
+static inline int fake_get_system_state(void *impl, struct target_system_state *st)
+{
+	struct fake_target *t = impl;
+	*st = t->system;
+	st->regs = t->regs;
+	return 0;
+}
+
+static inline bool fake_phys_mapped(const struct fake_target *t, uint64_t addr)
+{
+	return addr >= t->phys_base && addr - t->phys_base < t->mem_size;
+}
+
+static inline long fake_read_phys(void *impl, uint64_t addr, void *buf, size_t len)
+{
+	struct fake_target *t = impl;
+	t->read_phys_calls++;
+	if (len == 0)
+		return 0;
+	if (!fake_phys_mapped(t, addr))
+		return -EFAULT;
+	size_t offset = (size_t)(addr - t->phys_base);
+	size_t n = t->mem_size - offset < len ? t->mem_size - offset : len;
+	memcpy(buf, t->mem + offset, n);
+	return (long)n;
+}
+
+static inline int fake_write_phys(void *impl, uint64_t addr, const void *buf, size_t len)
+{
+	struct fake_target *t = impl;
+	t->write_phys_calls++;
+	if (len == 0)
+		return 0;
+	if (!fake_phys_mapped(t, addr) || len > t->mem_size - (size_t)(addr - t->phys_base))
+		return -EFAULT;
+	memcpy(t->mem + (addr - t->phys_base), buf, len);
+	return 0;
+}
+
+static inline int fake_translate(void *impl, uint64_t linear, uint64_t *phys)
+{
+	struct fake_target *t = impl;
+	if (!fake_is_mapped(t, linear))
+		return -EFAULT;
+	*phys = linear - t->mem_base + t->phys_base;
+	return 0;
+}
+
+static inline int fake_get_lapic(void *impl, struct target_lapic *lapic)
+{
+	struct fake_target *t = impl;
+	if (t->lapic_error)
+		return t->lapic_error;
+	*lapic = t->lapic;
+	return 0;
+}
+
+static inline int fake_get_irqchip(void *impl, struct target_irqchip *chip)
+{
+	struct fake_target *t = impl;
+	if (t->irqchip_error)
+		return t->irqchip_error;
+	*chip = t->irqchip;
+	return 0;
+}
+
+static inline int fake_get_exit_counts(void *impl, struct target_exit_counts *counts)
+{
+	*counts = ((struct fake_target *)impl)->exits;
+	return 0;
+}
+
+static inline int fake_set_trace_io(void *impl, bool on)
+{
+	struct fake_target *t = impl;
+	t->trace_io_calls++;
+	t->trace_io = on;
+	return 0;
+}
+
+static inline int fake_get_screen_text(void *impl, char *out, size_t cap)
+{
+	struct fake_target *t = impl;
+	if (cap < TARGET_SCREEN_TEXT_MAX)
+		return -EINVAL;
+	strcpy(out, t->screen);
+	return 0;
+}
+
+static inline int fake_restart(void *impl, const char *file, const char *cmdline)
+{
+	struct fake_target *t = impl;
+	t->restart_calls++;
+	if (t->restart_error)
+		return t->restart_error;
+	strncpy(t->restart_file, file, sizeof(t->restart_file) - 1);
+	t->restart_cmdline_null = cmdline == NULL;
+	if (cmdline)
+		strncpy(t->restart_cmdline, cmdline, sizeof(t->restart_cmdline) - 1);
+	t->regs.rip = FAKE_MEMORY_BASE; /* the first instruction */
+	return 0;
+}
+
+static inline const char *fake_point_error_text(void *impl)
+{
+	struct fake_target *t = impl;
+	return t->point_reason ? t->point_reason : "";
+}
+
 static const struct target_ops fake_target_ops = {
 	.arch = fake_arch,
 	.get_regs = fake_get_regs,
@@ -253,6 +379,33 @@ static const struct target_ops fake_target_ops = {
 	.thread_count = fake_thread_count,
 	.select_thread = fake_select_thread,
 	.describe_thread = fake_describe_thread,
+	.get_system_state = fake_get_system_state,
+	.read_phys = fake_read_phys,
+	.write_phys = fake_write_phys,
+	.translate = fake_translate,
+	.get_lapic = fake_get_lapic,
+	.get_irqchip = fake_get_irqchip,
+	.get_exit_counts = fake_get_exit_counts,
+	.set_trace_io = fake_set_trace_io,
+	.get_screen_text = fake_get_screen_text,
+	.set_step_irq = NULL, /* as on the KVM machine today: "not available" */
+	.restart = fake_restart,
+	.point_error = fake_point_error_text,
+};
+
+/* The same target without any optional op, for "not available". */
+static const struct target_ops fake_target_ops_minimal = {
+	.arch = fake_arch,
+	.get_regs = fake_get_regs,
+	.set_regs = fake_set_regs,
+	.get_fpu = fake_get_fpu,
+	.set_fpu = fake_set_fpu,
+	.read_mem = fake_read_mem,
+	.write_mem = fake_write_mem,
+	.insert_point = fake_insert_point,
+	.remove_point = fake_remove_point,
+	.remove_all_points = fake_remove_all_points,
+	.resume = fake_resume,
 };
 
 /* A stopped guest of the given mode: recognisable register values (each
@@ -299,6 +452,8 @@ static inline void fake_target_init(struct fake_target *t, enum target_arch arch
 	t->fpu.mxcsr = 0x1f80;
 	t->mem_base = FAKE_MEMORY_BASE;
 	t->mem_size = FAKE_MEMORY_SIZE;
+	t->phys_base = FAKE_PHYS_BASE;
+	t->lapic_error = t->irqchip_error = -ENODEV;
 	for (size_t i = 0; i < FAKE_MEMORY_MAX; i++)
 		t->mem[i] = (uint8_t)(i * 7 + (i >> 8));
 }
@@ -306,6 +461,12 @@ static inline void fake_target_init(struct fake_target *t, enum target_arch arch
 static inline struct target fake_target_as_target(struct fake_target *t)
 {
 	struct target target = { &fake_target_ops, t };
+	return target;
+}
+
+static inline struct target fake_target_as_minimal_target(struct fake_target *t)
+{
+	struct target target = { &fake_target_ops_minimal, t };
 	return target;
 }
 

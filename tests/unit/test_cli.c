@@ -61,7 +61,7 @@ static void test_image_alone_gets_every_default(void)
 	CHECK_EQ(opts.gdb_port, 1234);
 	CHECK(!opts.no_wait);
 	CHECK(!opts.no_gdb);
-	CHECK_EQ(opts.mem_size, 64 << 20);
+	CHECK_EQ(opts.mem_size, 128 << 20); /* as QEMU */
 	CHECK_EQ(opts.mode, CLI_MODE_DEFAULT);
 	CHECK(!opts.load_set);
 	CHECK_EQ(opts.load_addr, 0x1000);
@@ -602,7 +602,9 @@ static void test_usage_names_every_option_and_exit_status(void)
 		"--no-reboot", "--smp N", "-h, --help", "--version", "unix:PATH",
 		"exit status", "hlt", "(v<<1)|1", "0xf4", "usage error",
 		"image cannot be loaded", "KVM", "crashed", "SIGINT",
-		"gdb's kill",
+		"gdb's kill", "--boot PROTOCOL", "multiboot2", "pvh",
+		"--append ARGS", "--module FILE[,ARGS]", "--arch ARCH", "x86-64",
+		"default 128M",
 	};
 	const char *usage = cli_usage();
 
@@ -621,6 +623,87 @@ static void test_usage_names_every_option_and_exit_status(void)
 		CHECK(len <= 80);
 		line += len + (end ? 1 : 0);
 	}
+}
+
+/* ---- booting a kernel ---- */
+
+static void test_boot_options_default_to_detection_and_nothing_passed(void)
+{
+	CHECK_EQ(PARSE("k"), 0);
+	CHECK_EQ(opts.boot, CLI_BOOT_AUTO);
+	CHECK_EQ(opts.arch, CLI_ARCH_AUTO);
+	CHECK(opts.append == NULL);
+	CHECK_EQ(opts.nmodules, 0);
+}
+
+static void test_boot_and_arch_take_their_names(void)
+{
+	static const struct { const char *name; enum cli_boot boot; } boots[] = {
+		{ "elf", CLI_BOOT_ELF }, { "flat", CLI_BOOT_FLAT },
+		{ "multiboot", CLI_BOOT_MULTIBOOT }, { "multiboot2", CLI_BOOT_MULTIBOOT2 },
+		{ "pvh", CLI_BOOT_PVH },
+	};
+	for (size_t i = 0; i < sizeof(boots) / sizeof(boots[0]); i++) {
+		CHECK_EQ(PARSE("--boot", boots[i].name, "k"), 0);
+		CHECK_EQ(opts.boot, boots[i].boot);
+	}
+	CHECK_EQ(PARSE("--arch=i8086", "k"), 0);
+	CHECK_EQ(opts.arch, CLI_ARCH_I8086);
+	CHECK_EQ(PARSE("--arch", "i386", "k"), 0);
+	CHECK_EQ(opts.arch, CLI_ARCH_I386);
+	CHECK_EQ(PARSE("--arch", "x86-64", "k"), 0);
+	CHECK_EQ(opts.arch, CLI_ARCH_X86_64);
+	CHECK_EQ(PARSE("--arch", "i386:x86-64", "k"), 0); /* gdb's own spelling */
+	CHECK_EQ(opts.arch, CLI_ARCH_X86_64);
+	CHECK_USAGE_ERROR(PARSE("--boot", "grub", "k"),
+			  "--boot: 'grub' is not one of elf, flat, multiboot, multiboot2, pvh");
+	CHECK_USAGE_ERROR(PARSE("--boot", "Multiboot", "k"), "'Multiboot'");
+	CHECK_USAGE_ERROR(PARSE("--arch", "amd64", "k"), "--arch: 'amd64' is not one of");
+}
+
+static void test_append_is_taken_verbatim_and_the_last_one_wins(void)
+{
+	CHECK_EQ(PARSE("--append", "console=ttyS0 root=/dev/vda,rw", "k"), 0);
+	CHECK(strcmp(opts.append, "console=ttyS0 root=/dev/vda,rw") == 0);
+	CHECK_EQ(PARSE("--append", "a", "--append=", "k"), 0);
+	CHECK(strcmp(opts.append, "") == 0);
+}
+
+static void test_modules_split_at_the_first_comma_in_order(void)
+{
+	CHECK_EQ(PARSE("--module", "initrd.img,root=/dev/ram0 a,b", "--module", "blob",
+		       "--module=x,", "k"), 0);
+	CHECK_EQ(opts.nmodules, 3);
+	CHECK_EQ(opts.modules[0].file_len, strlen("initrd.img"));
+	CHECK(strncmp(opts.modules[0].file, "initrd.img", opts.modules[0].file_len) == 0);
+	CHECK(strcmp(opts.modules[0].args, "root=/dev/ram0 a,b") == 0);
+	CHECK_EQ(opts.modules[1].file_len, 4);
+	CHECK(opts.modules[1].args == NULL);
+	CHECK_EQ(opts.modules[2].file_len, 1);
+	CHECK(strcmp(opts.modules[2].args, "") == 0);
+	CHECK(strcmp(opts.image, "k") == 0);
+}
+
+static void test_module_without_a_file_or_too_many_is_refused(void)
+{
+	const char *args[2 * CLI_MAX_MODULES + 4];
+	int n = 0;
+
+	CHECK_USAGE_ERROR(PARSE("--module", ",x", "k"), "--module: ',x' has no FILE");
+	CHECK_USAGE_ERROR(PARSE("--module", "", "k"), "has no FILE");
+	for (int i = 0; i <= CLI_MAX_MODULES; i++) {
+		args[n++] = "--module";
+		args[n++] = "m";
+	}
+	args[n++] = "k";
+	args[n] = NULL;
+	/* parse_list takes at most 62 arguments: build argv here. */
+	const char *argv[2 * CLI_MAX_MODULES + 6];
+	argv[0] = "kvmstub";
+	for (int i = 0; i <= n; i++)
+		argv[i + 1] = args[i];
+	CHECK_EQ(cli_parse(n + 1, (char *const *)argv, &opts, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "--module: more than 64 modules") != NULL);
 }
 
 int main(void)
@@ -671,5 +754,10 @@ int main(void)
 	RUN(test_error_is_cut_to_the_buffer_and_terminated);
 	RUN(test_usage_names_every_option_and_exit_status);
 	RUN(test_smp_takes_a_vcpu_count_from_1_to_255);
+	RUN(test_boot_options_default_to_detection_and_nothing_passed);
+	RUN(test_boot_and_arch_take_their_names);
+	RUN(test_append_is_taken_verbatim_and_the_last_one_wins);
+	RUN(test_modules_split_at_the_first_comma_in_order);
+	RUN(test_module_without_a_file_or_too_many_is_refused);
 	return check_summary();
 }

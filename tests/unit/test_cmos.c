@@ -1,6 +1,7 @@
 /* tests/unit/test_cmos.c — kvm/cmos: the clock in BCD and binary, 24- and
  * 12-hour modes, UIP just before a second ends, the valid bit, the
- * century, the NMI mask bit, and the memory-size bytes a BIOS leaves. */
+ * century, the NMI mask bit, the memory-size bytes a BIOS leaves, and
+ * the RAM that a reset keeps. */
 #include "kvm/cmos.h"
 
 #include "tests/unit/check.h"
@@ -138,6 +139,21 @@ static void test_cmos_ram_bytes_keep_what_is_written(void)
 	CHECK_EQ(reg(0x7f, &when), 0x11);
 }
 
+static void test_a_reset_keeps_cmos_ram_and_resets_the_clock_registers(void)
+{
+	cmos_init(&c, 64 * MIB, 1);
+	set(0x40, 0x02);
+	set(0x7f, 0x33);
+	set(0x0b, 0x06); /* binary, 24-hour */
+	cmos_write_index(&c, 0x80 | 0x40);
+	cmos_reset(&c, 64 * MIB, 1);
+	CHECK_EQ(c.nmi_disabled, false);
+	CHECK_EQ(reg(0x40, &when), 0x02);
+	CHECK_EQ(reg(0x7f, &when), 0x33);
+	CHECK_EQ(reg(0x0b, &when), 0x02);
+	CHECK_EQ(reg(0x00, &when), 0x09); /* BCD again */
+}
+
 int main(void)
 {
 	RUN(test_clock_reads_host_time_in_bcd_24_hour_by_default);
@@ -151,5 +167,6 @@ int main(void)
 	RUN(test_memory_size_bytes_cap_and_small_ram);
 	RUN(test_checksum_covers_0x10_to_0x2d);
 	RUN(test_cmos_ram_bytes_keep_what_is_written);
+	RUN(test_a_reset_keeps_cmos_ram_and_resets_the_clock_registers);
 	return check_summary();
 }

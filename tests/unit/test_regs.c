@@ -511,6 +511,34 @@ static void test_real_mode_pc_written_in_the_high_memory_area_keeps_ip_16_bit(vo
 	}
 }
 
+/* A Multiboot2 or PVH kernel in its 32-bit entry, shown with the x86-64
+ * layout its ELF64 image gets: the 32-bit values zero-extended, and a pc
+ * gdb writes back lands whole in rip. */
+static void test_x86_64_layout_of_a_32_bit_protected_mode_state(void)
+{
+	struct target_regs regs;
+	uint8_t out[8];
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = 0x100048;
+	regs.rax = 0x36d76289;
+	regs.rbx = 0x109000;
+	regs.rflags = 0x2;
+	regs.cs.selector = 0x08;
+	regs.cr0 = 0x11;
+	CHECK_EQ(regs_size(TARGET_ARCH_X86_64, 16), 8);
+	CHECK_EQ(regs_get(TARGET_ARCH_X86_64, 16, &regs, NULL, out), 8);
+	CHECK(memcmp(out, "\x48\x00\x10\x00\x00\x00\x00\x00", 8) == 0);
+	CHECK_EQ(regs_get(TARGET_ARCH_X86_64, 0, &regs, NULL, out), 8);
+	CHECK(memcmp(out, "\x89\x62\xd7\x36\x00\x00\x00\x00", 8) == 0);
+	CHECK_EQ(regs_get(TARGET_ARCH_X86_64, 18, &regs, NULL, out), 4); /* cs */
+	CHECK(memcmp(out, "\x08\x00\x00\x00", 4) == 0);
+	CHECK_EQ(regs_set(TARGET_ARCH_X86_64, 16, &regs, NULL,
+			  (const uint8_t *)"\x49\x00\x10\x00\x00\x00\x00\x00", 8), 0);
+	CHECK_EQ(regs.rip, 0x100049);
+	CHECK_EQ(regs_pc_number(TARGET_ARCH_X86_64), 16);
+}
+
 int main(void)
 {
 	RUN(test_target_xml_is_balanced_and_names_the_architecture);
@@ -527,5 +555,6 @@ int main(void)
 	RUN(test_real_mode_pc_written_inside_cs_keeps_cs);
 	RUN(test_real_mode_pc_written_outside_cs_moves_cs_there);
 	RUN(test_real_mode_pc_written_in_the_high_memory_area_keeps_ip_16_bit);
+	RUN(test_x86_64_layout_of_a_32_bit_protected_mode_state);
 	return check_summary();
 }

@@ -1100,6 +1100,33 @@ static void test_Z_malformed_or_refused_is_an_error(void)
 	fixture_close(&f);
 }
 
+static void test_refused_Z_leaves_a_notice_with_the_targets_reason(void)
+{
+	struct fixture f = fixture_open(TARGET_ARCH_I8086, 5);
+
+	f.t->point_error = -ENOSPC;
+	f.t->point_reason = "all four debug registers are in use";
+	send(&f, "Z0,1234,1");
+	CHECK(reply_is(&f, "E1c"));
+	CHECK(strcmp(f.s->notice,
+		     "breakpoint at 0x1234 refused: all four debug registers are in use") == 0);
+	/* Without a reason from the target the errno speaks; a watchpoint says so. */
+	f.s->notice[0] = 0;
+	f.t->point_reason = NULL;
+	f.t->point_error = -EINVAL;
+	send(&f, "Z3,2000,3");
+	CHECK(reply_is(&f, "E16"));
+	CHECK(strcmp(f.s->notice, "watchpoint at 0x2000 refused: the target cannot take that "
+				  "length or alignment") == 0);
+	/* An accepted one leaves none. */
+	f.s->notice[0] = 0;
+	f.t->point_error = 0;
+	send(&f, "Z0,1000,1");
+	CHECK(reply_is(&f, "OK"));
+	CHECK(strcmp(f.s->notice, "") == 0);
+	fixture_close(&f);
+}
+
 static void test_Z0_conditions_are_parsed_and_stored(void)
 {
 	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
@@ -1389,7 +1416,7 @@ static void test_unknown_packets_get_the_empty_reply(void)
 {
 	static const char *const unknown[] = {
 		"qFooBar", "qTStatus", "QNonStop:1", "QFoo", "vMustReplyEmpty", "vFile:open:x",
-		"!", "bc", "Hz", "", "qL1200000000000000000", "qOffsets", "vCont",
+		"bc", "Hz", "", "qL1200000000000000000", "qOffsets", "vCont",
 	};
 	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
 
@@ -1633,8 +1660,72 @@ static void test_255_vcpus_fit_the_thread_list_and_document(void)
 	fixture_close(&f);
 }
 
+/* ---- reverse execution ---- */
+
+static char record_args[64];
+
+static int fake_record(void *target, const char *args, char *out, size_t outlen)
+{
+	(void)target;
+	snprintf(record_args, sizeof(record_args), "%s", args);
+	snprintf(out, outlen, "recording: on\n");
+	return 0;
+}
+
+static void test_reverse_packets_are_offered_and_parsed_only_for_a_recording_target(void)
+{
+	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
+	struct target_resume how;
+
+	send(&f, "qSupported");
+	CHECK(!reply_contains(&f, "ReverseStep+"));
+	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bs", 2, &how), RSP_ACTION_REPLY);
+	CHECK_EQ(f.s->reply_len, 0);
+
+	static struct target_ops ops;
+	ops = *f.s->target.ops;
+	ops.record = fake_record;
+	f.s->target.ops = &ops;
+	send(&f, "qSupported");
+	CHECK(reply_contains(&f, ";ReverseStep+;ReverseContinue+"));
+	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bs", 2, &how), RSP_ACTION_RESUME);
+	CHECK_EQ(how.kind, TARGET_RESUME_REVERSE_STEP);
+	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bc", 2, &how), RSP_ACTION_RESUME);
+	CHECK_EQ(how.kind, TARGET_RESUME_REVERSE_CONTINUE);
+	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bx", 2, &how), RSP_ACTION_REPLY);
+	CHECK_EQ(f.s->reply_len, 0);
+
+	/* monitor record status: the monitor hands it to the target; the
+	 * text comes back as O packets, then OK. */
+	CHECK_EQ(send(&f, "qRcmd,7265636f726420737461747573"), RSP_ACTION_CONSOLE);
+	CHECK(reply_is(&f, "O7265636f7264696e673a206f6e0a")); /* "recording: on\n" */
+	CHECK(rsp_console_next(f.s));
+	CHECK(reply_is(&f, "OK"));
+	CHECK(strcmp(record_args, "status") == 0);
+	send(&f, "qRcmd,7265636f7264");
+	CHECK(strcmp(record_args, "") == 0);
+	fixture_close(&f);
+}
+
+static void test_history_begin_stop_says_replaylog_begin(void)
+{
+	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
+	struct target_stop stop = { .reason = TARGET_STOP_HISTORY_BEGIN };
+
+	rsp_stop_reply(f.s, &stop);
+	CHECK(reply_starts_with(&f, "T05replaylog:begin;"));
+	stop.reason = TARGET_STOP_DIVERGED;
+	rsp_stop_reply(f.s, &stop);
+	CHECK(reply_starts_with(&f, "T05"));
+	rsp_output_reply(f.s, "hi");
+	CHECK(reply_is(&f, "O6869"));
+	fixture_close(&f);
+}
+
 int main(void)
 {
+	RUN(test_reverse_packets_are_offered_and_parsed_only_for_a_recording_target);
+	RUN(test_history_begin_stop_says_replaylog_begin);
 	RUN(test_qsupported_offers_packet_size_of_at_least_0x20000_and_conditions);
 	RUN(test_qxfer_features_serves_the_whole_target_xml_in_any_chunking);
 	RUN(test_qxfer_features_offset_at_or_past_the_end_is_l);
@@ -1686,6 +1777,7 @@ int main(void)
 	RUN(test_Z_and_z_of_every_kind_reach_the_target);
 	RUN(test_Z_of_an_unknown_type_is_not_supported);
 	RUN(test_Z_malformed_or_refused_is_an_error);
+	RUN(test_refused_Z_leaves_a_notice_with_the_targets_reason);
 	RUN(test_Z0_conditions_are_parsed_and_stored);
 	RUN(test_many_conditional_breakpoints_are_kept);
 	RUN(test_condition_list_with_bad_hex_is_an_error_and_stores_nothing);
