@@ -268,8 +268,11 @@ class Stub:
         self.port = free_port()
         self.stderr = tempfile.TemporaryFile()
         if kind == "kvmstub":
-            argv = [os.path.join(build, "kvmstub"), "--gdb", "127.0.0.1:%d" % self.port] + \
-                (["--smp", str(smp)] if smp > 1 else []) + [guest.elf]
+            # BENCH_KVMSTUB_ARGS adds options, e.g. "--machine bare" to
+            # compare the machines on the same host in one sitting.
+            argv = ([os.path.join(build, "kvmstub"), "--gdb", "127.0.0.1:%d" % self.port] +
+                    (["--smp", str(smp)] if smp > 1 else []) +
+                    os.environ.get("BENCH_KVMSTUB_ARGS", "").split() + [guest.elf])
             self.arch = "i386"
         else:
             argv = [qemu, "-enable-kvm", "-cpu", "host,-arch-capabilities",
