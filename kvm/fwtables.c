@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kvm/pc_control.h"
+#include "kvm/image_bytes.h"
 
 #define OEM_ID "KVMSTB"        /* six bytes, as ACPI wants */
 #define OEM_TABLE_ID "KVMSTUB "  /* eight bytes */
@@ -16,24 +17,6 @@
 static void put8(uint8_t *p, uint8_t v)
 {
 	p[0] = v;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* The byte that makes the sum of p[0..len) zero. */
@@ -72,7 +55,7 @@ static size_t mp_io_interrupt(uint8_t *p, uint8_t type, uint16_t flags, uint8_t 
 {
 	put8(p, MP_IO_INTERRUPT);
 	put8(p + 1, type);
-	put16(p + 2, flags);
+	image_put_le16(p + 2, flags);
 	put8(p + 4, MP_ISA_BUS);
 	put8(p + 5, irq);
 	put8(p + 6, FWTABLES_IOAPIC_ID);
@@ -84,7 +67,7 @@ static size_t mp_local_interrupt(uint8_t *p, uint8_t type, uint8_t lint)
 {
 	put8(p, MP_LOCAL_INTERRUPT);
 	put8(p + 1, type);
-	put16(p + 2, 0);
+	image_put_le16(p + 2, 0);
 	put8(p + 4, MP_ISA_BUS);
 	put8(p + 5, 0);
 	put8(p + 6, 0xff); /* every local APIC */
@@ -104,8 +87,8 @@ static size_t build_mp_config(uint8_t *t, unsigned ncpus)
 		put8(e + 1, (uint8_t)cpu);
 		put8(e + 2, MP_APIC_VERSION);
 		put8(e + 3, MP_CPU_ENABLED | (cpu == 0 ? MP_CPU_BSP : 0));
-		put32(e + 4, 0x600);  /* family 6 */
-		put32(e + 8, 0x201);  /* FPU, on-chip APIC */
+		image_put_le32(e + 4, 0x600);  /* family 6 */
+		image_put_le32(e + 8, 0x201);  /* FPU, on-chip APIC */
 		len += 20;
 	}
 	put8(t + len, MP_BUS);
@@ -116,7 +99,7 @@ static size_t build_mp_config(uint8_t *t, unsigned ncpus)
 	put8(t + len + 1, FWTABLES_IOAPIC_ID);
 	put8(t + len + 2, 0x11); /* KVM's IOAPIC version */
 	put8(t + len + 3, 0x01); /* usable */
-	put32(t + len + 4, FWTABLES_IOAPIC_ADDR);
+	image_put_le32(t + len + 4, FWTABLES_IOAPIC_ADDR);
 	len += 8, entries++;
 	/* The 8259s' output reaches pin 0 as ExtINT; the PIT's IRQ0 is on
 	 * pin 2 (IRQ2 is the cascade and has no pin of its own). */
@@ -131,15 +114,15 @@ static size_t build_mp_config(uint8_t *t, unsigned ncpus)
 	len += mp_local_interrupt(t + len, MP_NMI, 1), entries++;
 
 	memcpy(t, "PCMP", 4);
-	put16(t + 4, (uint16_t)len);
+	image_put_le16(t + 4, (uint16_t)len);
 	put8(t + 6, 4); /* spec 1.4 */
 	memcpy(t + 8, "KVMSTUB ", 8);
 	memcpy(t + 16, "PC          ", 12);
-	put32(t + 28, 0);
-	put16(t + 32, 0);
-	put16(t + 34, (uint16_t)entries);
-	put32(t + 36, FWTABLES_LAPIC_ADDR);
-	put16(t + 40, 0);
+	image_put_le32(t + 28, 0);
+	image_put_le16(t + 32, 0);
+	image_put_le16(t + 34, (uint16_t)entries);
+	image_put_le32(t + 36, FWTABLES_LAPIC_ADDR);
+	image_put_le16(t + 40, 0);
 	put8(t + 42, 0);
 	put8(t + 7, checksum(t, len));
 	return len;
@@ -148,7 +131,7 @@ static size_t build_mp_config(uint8_t *t, unsigned ncpus)
 static void build_mp_floating(uint8_t *f, uint32_t config_phys)
 {
 	memcpy(f, "_MP_", 4);
-	put32(f + 4, config_phys);
+	image_put_le32(f + 4, config_phys);
 	put8(f + 8, 1);  /* length in 16-byte units */
 	put8(f + 9, 4);  /* spec 1.4 */
 	/* Feature bytes 1-5 zero: a configuration table is present, no
@@ -166,13 +149,13 @@ static void build_mp_floating(uint8_t *f, uint32_t config_phys)
 static void sdt_header(uint8_t *t, const char *sig, uint32_t len, uint8_t revision)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	image_put_le32(t + 4, len);
 	put8(t + 8, revision);
 	memcpy(t + 10, OEM_ID, 6);
 	memcpy(t + 16, OEM_TABLE_ID, 8);
-	put32(t + 24, 1);
+	image_put_le32(t + 24, 1);
 	memcpy(t + 28, CREATOR_ID, 4);
-	put32(t + 32, 1);
+	image_put_le32(t + 32, 1);
 	put8(t + 9, 0);
 	put8(t + 9, checksum(t, len));
 }
@@ -184,7 +167,7 @@ static void put_gas_io(uint8_t *p, uint8_t bits, uint8_t access, uint16_t port)
 	put8(p + 1, bits);
 	put8(p + 2, 0);
 	put8(p + 3, access);
-	put64(p + 4, port);
+	image_put_le64(p + 4, port);
 }
 
 /* \_S5 with SLP_TYP 0: what PM1a_CNT takes to power off (pc_control). */
@@ -206,33 +189,33 @@ static size_t build_dsdt(uint8_t *t)
 static size_t build_facs(uint8_t *t)
 {
 	memcpy(t, "FACS", 4);
-	put32(t + 4, FACS_LENGTH);
+	image_put_le32(t + 4, FACS_LENGTH);
 	put8(t + 32, 1); /* version */
 	return FACS_LENGTH;
 }
 
 static size_t build_fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
 {
-	put32(t + 36, facs);
-	put32(t + 40, dsdt);
-	put16(t + 46, FWTABLES_SCI_IRQ);
+	image_put_le32(t + 36, facs);
+	image_put_le32(t + 40, dsdt);
+	image_put_le16(t + 46, FWTABLES_SCI_IRQ);
 	/* SMI_CMD 0: no mode switch; the machine is in ACPI mode already. */
-	put32(t + 56, PC_PM_BASE);                         /* PM1a_EVT_BLK */
-	put32(t + 64, PC_PM_BASE + PC_PM1_CNT_OFFSET);    /* PM1a_CNT_BLK */
-	put32(t + 76, PC_PM_BASE + PC_PM_TMR_OFFSET);     /* PM_TMR_BLK */
+	image_put_le32(t + 56, PC_PM_BASE);                         /* PM1a_EVT_BLK */
+	image_put_le32(t + 64, PC_PM_BASE + PC_PM1_CNT_OFFSET);    /* PM1a_CNT_BLK */
+	image_put_le32(t + 76, PC_PM_BASE + PC_PM_TMR_OFFSET);     /* PM_TMR_BLK */
 	put8(t + 88, 4); /* PM1_EVT_LEN */
 	put8(t + 89, 2); /* PM1_CNT_LEN */
 	put8(t + 91, 4); /* PM_TMR_LEN */
-	put16(t + 96, 0x65);  /* C2 latency > 100: no C2 */
-	put16(t + 98, 0x3e9); /* C3 latency > 1000: no C3 */
+	image_put_le16(t + 96, 0x65);  /* C2 latency > 100: no C2 */
+	image_put_le16(t + 98, 0x3e9); /* C3 latency > 1000: no C3 */
 	put8(t + 108, 0x32);  /* the RTC's century register */
-	put16(t + 109, 0x0003); /* IAPC_BOOT_ARCH: legacy devices, an 8042 */
+	image_put_le16(t + 109, 0x0003); /* IAPC_BOOT_ARCH: legacy devices, an 8042 */
 	/* Flags: WBINVD, C1 on all CPUs, power and sleep buttons not fixed
 	 * features, RESET_REG supported. */
-	put32(t + 112, 0x1 | 0x4 | 0x10 | 0x20 | 0x400);
+	image_put_le32(t + 112, 0x1 | 0x4 | 0x10 | 0x20 | 0x400);
 	put_gas_io(t + 116, 8, 1, PC_RESET_CONTROL);
 	put8(t + 128, 0x06); /* RESET_VALUE: a CPU reset through 0xcf9 */
-	put64(t + 140, dsdt); /* X_DSDT, equal to DSDT */
+	image_put_le64(t + 140, dsdt); /* X_DSDT, equal to DSDT */
 	put_gas_io(t + 148, 32, 2, PC_PM_BASE);
 	put_gas_io(t + 172, 16, 2, PC_PM_BASE + PC_PM1_CNT_OFFSET);
 	put_gas_io(t + 208, 32, 3, PC_PM_BASE + PC_PM_TMR_OFFSET);
@@ -246,8 +229,8 @@ static size_t madt_iso(uint8_t *p, uint8_t irq, uint32_t gsi, uint16_t flags)
 	put8(p + 1, 10);
 	put8(p + 2, 0); /* ISA */
 	put8(p + 3, irq);
-	put32(p + 4, gsi);
-	put16(p + 8, flags);
+	image_put_le32(p + 4, gsi);
+	image_put_le16(p + 8, flags);
 	return 10;
 }
 
@@ -255,29 +238,29 @@ static size_t build_madt(uint8_t *t, unsigned ncpus)
 {
 	size_t len = SDT_HEADER + 8;
 
-	put32(t + 36, FWTABLES_LAPIC_ADDR);
-	put32(t + 40, 1); /* PCAT_COMPAT: there are 8259s too */
+	image_put_le32(t + 36, FWTABLES_LAPIC_ADDR);
+	image_put_le32(t + 40, 1); /* PCAT_COMPAT: there are 8259s too */
 	for (unsigned cpu = 0; cpu < ncpus; cpu++) {
 		put8(t + len, 0);
 		put8(t + len + 1, 8);
 		put8(t + len + 2, (uint8_t)cpu); /* ACPI processor UID */
 		put8(t + len + 3, (uint8_t)cpu); /* APIC id */
-		put32(t + len + 4, 1);           /* enabled */
+		image_put_le32(t + len + 4, 1);           /* enabled */
 		len += 8;
 	}
 	put8(t + len, 1);
 	put8(t + len + 1, 12);
 	put8(t + len + 2, FWTABLES_IOAPIC_ID);
 	put8(t + len + 3, 0);
-	put32(t + len + 4, FWTABLES_IOAPIC_ADDR);
-	put32(t + len + 8, 0); /* GSI base */
+	image_put_le32(t + len + 4, FWTABLES_IOAPIC_ADDR);
+	image_put_le32(t + len + 8, 0); /* GSI base */
 	len += 12;
 	len += madt_iso(t + len, 0, 2, 0);
 	len += madt_iso(t + len, FWTABLES_SCI_IRQ, FWTABLES_SCI_IRQ, MP_FLAGS_LEVEL_HIGH);
 	put8(t + len, 4); /* local APIC NMI: LINT1 of every CPU */
 	put8(t + len + 1, 6);
 	put8(t + len + 2, 0xff);
-	put16(t + len + 3, 0);
+	image_put_le16(t + len + 3, 0);
 	put8(t + len + 5, 1);
 	len += 6;
 	sdt_header(t, "APIC", (uint32_t)len, MADT_REVISION);
@@ -289,7 +272,7 @@ static size_t build_rsdt(uint8_t *t, const uint32_t *tables, unsigned n)
 	size_t len = SDT_HEADER + 4 * (size_t)n;
 
 	for (unsigned i = 0; i < n; i++)
-		put32(t + SDT_HEADER + 4 * i, tables[i]);
+		image_put_le32(t + SDT_HEADER + 4 * i, tables[i]);
 	sdt_header(t, "RSDT", (uint32_t)len, 1);
 	return len;
 }
@@ -299,7 +282,7 @@ static size_t build_xsdt(uint8_t *t, const uint32_t *tables, unsigned n)
 	size_t len = SDT_HEADER + 8 * (size_t)n;
 
 	for (unsigned i = 0; i < n; i++)
-		put64(t + SDT_HEADER + 8 * i, tables[i]);
+		image_put_le64(t + SDT_HEADER + 8 * i, tables[i]);
 	sdt_header(t, "XSDT", (uint32_t)len, 1);
 	return len;
 }
@@ -309,9 +292,9 @@ static void build_rsdp(uint8_t *r, uint32_t rsdt, uint64_t xsdt)
 	memcpy(r, "RSD PTR ", 8);
 	memcpy(r + 9, OEM_ID, 6);
 	put8(r + 15, 2);
-	put32(r + 16, rsdt);
-	put32(r + 20, 36);
-	put64(r + 24, xsdt);
+	image_put_le32(r + 16, rsdt);
+	image_put_le32(r + 20, 36);
+	image_put_le64(r + 24, xsdt);
 	put8(r + 8, checksum(r, 20));
 	put8(r + 32, checksum(r, 36));
 }

@@ -9,6 +9,7 @@
  * the sanitizers.
  */
 #include "kvm/bootinfo.h"
+#include "kvm/image_bytes.h"
 
 #include <errno.h>
 #include <string.h>
@@ -25,24 +26,6 @@ static uint8_t file[FILE_CAP];
 static struct boot_layout out;
 static struct boot_params params;
 static char err[256];
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static uint32_t get32(uint64_t addr)
 {
@@ -110,14 +93,14 @@ static size_t build_mb1_flat(uint32_t flags)
 	uint8_t *h = file + 0x40;
 
 	memset(file, 0x90, MB1_FLAT_SIZE);
-	put32(h, 0x1badb002);
-	put32(h + 4, flags);
-	put32(h + 8, (uint32_t)-(0x1badb002u + flags));
-	put32(h + 12, 0x100040); /* header_addr */
-	put32(h + 16, 0x100000); /* load_addr */
-	put32(h + 20, 0x100200); /* load_end_addr */
-	put32(h + 24, 0x102000); /* bss_end_addr */
-	put32(h + 28, 0x100080); /* entry_addr */
+	image_put_le32(h, 0x1badb002);
+	image_put_le32(h + 4, flags);
+	image_put_le32(h + 8, (uint32_t)-(0x1badb002u + flags));
+	image_put_le32(h + 12, 0x100040); /* header_addr */
+	image_put_le32(h + 16, 0x100000); /* load_addr */
+	image_put_le32(h + 20, 0x100200); /* load_end_addr */
+	image_put_le32(h + 24, 0x102000); /* bss_end_addr */
+	image_put_le32(h + 28, 0x100080); /* entry_addr */
 	return MB1_FLAT_SIZE;
 }
 
@@ -125,7 +108,7 @@ static void fix_mb1_checksum(size_t off)
 {
 	uint32_t flags = file[off + 4] | file[off + 5] << 8 | file[off + 6] << 16 |
 			 (uint32_t)file[off + 7] << 24;
-	put32(file + off + 8, (uint32_t)-(0x1badb002u + flags));
+	image_put_le32(file + off + 8, (uint32_t)-(0x1badb002u + flags));
 }
 
 struct segment {
@@ -139,39 +122,39 @@ static void build_elf(int is64, uint64_t entry, const struct segment *segs, unsi
 	file[4] = is64 ? 2 : 1;
 	file[5] = 1;
 	file[6] = 1;
-	put16(file + 16, 2); /* ET_EXEC */
-	put16(file + 18, is64 ? 62 : 3);
-	put32(file + 20, 1);
+	image_put_le16(file + 16, 2); /* ET_EXEC */
+	image_put_le16(file + 18, is64 ? 62 : 3);
+	image_put_le32(file + 20, 1);
 	if (is64) {
-		put64(file + 24, entry);
-		put64(file + 32, 64);
-		put16(file + 52, 64);
-		put16(file + 54, 56);
-		put16(file + 56, (uint16_t)n);
+		image_put_le64(file + 24, entry);
+		image_put_le64(file + 32, 64);
+		image_put_le16(file + 52, 64);
+		image_put_le16(file + 54, 56);
+		image_put_le16(file + 56, (uint16_t)n);
 	} else {
-		put32(file + 24, (uint32_t)entry);
-		put32(file + 28, 52);
-		put16(file + 40, 52);
-		put16(file + 42, 32);
-		put16(file + 44, (uint16_t)n);
+		image_put_le32(file + 24, (uint32_t)entry);
+		image_put_le32(file + 28, 52);
+		image_put_le16(file + 40, 52);
+		image_put_le16(file + 42, 32);
+		image_put_le16(file + 44, (uint16_t)n);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		if (is64) {
 			uint8_t *ph = file + 64 + 56 * i;
-			put32(ph, segs[i].type);
-			put64(ph + 8, segs[i].offset);
-			put64(ph + 16, segs[i].paddr);
-			put64(ph + 24, segs[i].paddr);
-			put64(ph + 32, segs[i].filesz);
-			put64(ph + 40, segs[i].memsz);
+			image_put_le32(ph, segs[i].type);
+			image_put_le64(ph + 8, segs[i].offset);
+			image_put_le64(ph + 16, segs[i].paddr);
+			image_put_le64(ph + 24, segs[i].paddr);
+			image_put_le64(ph + 32, segs[i].filesz);
+			image_put_le64(ph + 40, segs[i].memsz);
 		} else {
 			uint8_t *ph = file + 52 + 32 * i;
-			put32(ph, segs[i].type);
-			put32(ph + 4, (uint32_t)segs[i].offset);
-			put32(ph + 8, (uint32_t)segs[i].paddr);
-			put32(ph + 12, (uint32_t)segs[i].paddr);
-			put32(ph + 16, (uint32_t)segs[i].filesz);
-			put32(ph + 20, (uint32_t)segs[i].memsz);
+			image_put_le32(ph, segs[i].type);
+			image_put_le32(ph + 4, (uint32_t)segs[i].offset);
+			image_put_le32(ph + 8, (uint32_t)segs[i].paddr);
+			image_put_le32(ph + 12, (uint32_t)segs[i].paddr);
+			image_put_le32(ph + 16, (uint32_t)segs[i].filesz);
+			image_put_le32(ph + 20, (uint32_t)segs[i].memsz);
 		}
 	}
 }
@@ -185,8 +168,8 @@ static size_t build_mb1_elf32(void)
 
 	build_elf(0, 0x100010, &seg, 1);
 	memset(file + 0x1000, 0x90, 0x1000);
-	put32(file + 0x1000, 0x1badb002);
-	put32(file + 0x1004, 3);
+	image_put_le32(file + 0x1000, 0x1badb002);
+	image_put_le32(file + 0x1004, 3);
 	fix_mb1_checksum(0x1000);
 	return ELF_SIZE;
 }
@@ -203,24 +186,24 @@ static size_t build_mb2_elf64(const uint8_t *extra_tag, uint32_t extra_size)
 
 	build_elf(1, 0x100800, &seg, 1);
 	memset(file + 0x1000, 0x90, 0x1000);
-	put32(h, 0xe85250d6);
-	put32(h + 4, 0);
+	image_put_le32(h, 0xe85250d6);
+	image_put_le32(h + 4, 0);
 	/* information request: cmdline, loader name, modules, meminfo, mmap */
-	put16(h + at, 1); put16(h + at + 2, 0); put32(h + at + 4, 8 + 5 * 4);
-	put32(h + at + 8, 1); put32(h + at + 12, 2); put32(h + at + 16, 3);
-	put32(h + at + 20, 4); put32(h + at + 24, 6);
+	image_put_le16(h + at, 1); image_put_le16(h + at + 2, 0); image_put_le32(h + at + 4, 8 + 5 * 4);
+	image_put_le32(h + at + 8, 1); image_put_le32(h + at + 12, 2); image_put_le32(h + at + 16, 3);
+	image_put_le32(h + at + 20, 4); image_put_le32(h + at + 24, 6);
 	at += 32;
 	if (extra_size) {
 		memcpy(h + at, extra_tag, extra_size);
 		at += (extra_size + 7) & ~7u;
 	}
-	put16(h + at, 3); put16(h + at + 2, 0); put32(h + at + 4, 12);
-	put32(h + at + 8, 0x100100);
+	image_put_le16(h + at, 3); image_put_le16(h + at + 2, 0); image_put_le32(h + at + 4, 12);
+	image_put_le32(h + at + 8, 0x100100);
 	at += 16;
-	put16(h + at, 0); put16(h + at + 2, 0); put32(h + at + 4, 8);
+	image_put_le16(h + at, 0); image_put_le16(h + at + 2, 0); image_put_le32(h + at + 4, 8);
 	length = at + 8;
-	put32(h + 8, length);
-	put32(h + 12, (uint32_t)-(0xe85250d6u + length));
+	image_put_le32(h + 8, length);
+	image_put_le32(h + 12, (uint32_t)-(0xe85250d6u + length));
 	return ELF_SIZE;
 }
 
@@ -236,14 +219,14 @@ static size_t build_pvh_elf64(uint32_t descsz, uint64_t entry)
 
 	build_elf(1, 0x100900, segs, 2);
 	memset(file + 0x1000, 0x90, 0x800);
-	put32(n, 4);
-	put32(n + 4, descsz);
-	put32(n + 8, 18);
+	image_put_le32(n, 4);
+	image_put_le32(n + 4, descsz);
+	image_put_le32(n + 8, 18);
 	memcpy(n + 12, "Xen", 4);
 	if (descsz == 8)
-		put64(n + 16, entry);
+		image_put_le64(n + 16, entry);
 	else
-		put32(n + 16, (uint32_t)entry);
+		image_put_le32(n + 16, (uint32_t)entry);
 	return ELF_SIZE;
 }
 
@@ -268,8 +251,8 @@ static void test_detection_prefers_multiboot_then_multiboot2_then_pvh(void)
 	/* A Multiboot v1 header too (within 8 KiB): v1 wins, as DESIGN.md says. */
 	reset();
 	size = build_mb2_elf64(NULL, 0);
-	put32(file + 0x1400, 0x1badb002);
-	put32(file + 0x1404, 0);
+	image_put_le32(file + 0x1400, 0x1badb002);
+	image_put_le32(file + 0x1404, 0);
 	fix_mb1_checksum(0x1400);
 	CHECK_EQ(load(size), 0);
 	CHECK_EQ(out.protocol, BOOT_MULTIBOOT);
@@ -330,8 +313,8 @@ static void test_a_header_with_a_bad_checksum_or_out_of_reach_is_not_one(void)
 	/* Past the first 8 KiB. */
 	reset();
 	memset(file, 0x90, 0x3000);
-	put32(file + 0x2000, 0x1badb002);
-	put32(file + 0x2004, 0);
+	image_put_le32(file + 0x2000, 0x1badb002);
+	image_put_le32(file + 0x2004, 0);
 	fix_mb1_checksum(0x2000);
 	CHECK_EQ(load(0x3000), 0);
 	CHECK_EQ(out.protocol, BOOT_FLAT);
@@ -339,8 +322,8 @@ static void test_a_header_with_a_bad_checksum_or_out_of_reach_is_not_one(void)
 	/* Not 4-byte aligned. */
 	reset();
 	memset(file, 0x90, 0x100);
-	put32(file + 0x42, 0x1badb002);
-	put32(file + 0x46, 0);
+	image_put_le32(file + 0x42, 0x1badb002);
+	image_put_le32(file + 0x46, 0);
 	fix_mb1_checksum(0x42);
 	CHECK_EQ(load(0x100), 0);
 	CHECK_EQ(out.protocol, BOOT_FLAT);
@@ -370,8 +353,8 @@ static void test_mb1_load_end_zero_means_the_whole_file_and_bss_zero_none(void)
 {
 	reset();
 	build_mb1_flat(0x10003);
-	put32(file + 0x40 + 20, 0);
-	put32(file + 0x40 + 24, 0);
+	image_put_le32(file + 0x40 + 20, 0);
+	image_put_le32(file + 0x40 + 24, 0);
 	CHECK_EQ(load(MB1_FLAT_SIZE), 0);
 	CHECK_EQ(out.ranges[0][1], 0x100200);
 	CHECK_EQ(ram[0x100200], RAM_FILL);
@@ -396,10 +379,10 @@ static void test_mb1_higher_half_elf_enters_at_the_physical_address_of_e_entry(v
 
 	reset();
 	build_elf(0, 0xc0100010, &seg, 1);
-	put32(file + 52 + 8, 0xc0100000); /* p_vaddr */
+	image_put_le32(file + 52 + 8, 0xc0100000); /* p_vaddr */
 	memset(file + 0x1000, 0x90, 0x1000);
-	put32(file + 0x1000, 0x1badb002);
-	put32(file + 0x1004, 3);
+	image_put_le32(file + 0x1000, 0x1badb002);
+	image_put_le32(file + 0x1004, 3);
 	fix_mb1_checksum(0x1000);
 	CHECK_EQ(load(ELF_SIZE), 0);
 	CHECK_EQ(out.entry, 0x100010);
@@ -479,11 +462,11 @@ static void test_modules_never_straddle_the_reserved_area_below_1mib(void)
 	reset();
 	build_mb1_flat(0x10003);
 	/* Load the kernel at 0x1000 instead. */
-	put32(file + 0x40 + 12, 0x1040);
-	put32(file + 0x40 + 16, 0x1000);
-	put32(file + 0x40 + 20, 0x1200);
-	put32(file + 0x40 + 24, 0x2000);
-	put32(file + 0x40 + 28, 0x1080);
+	image_put_le32(file + 0x40 + 12, 0x1040);
+	image_put_le32(file + 0x40 + 16, 0x1000);
+	image_put_le32(file + 0x40 + 20, 0x1200);
+	image_put_le32(file + 0x40 + 24, 0x2000);
+	image_put_le32(file + 0x40 + 28, 0x1080);
 	struct boot_module m[2] = { { big, 0x1000, "small", NULL }, { big, sizeof(big), "big", NULL } };
 	params.modules = m;
 	params.nmodules = 2;
@@ -509,45 +492,45 @@ static void test_mb1_refusals_name_the_field(void)
 
 	reset();
 	build_mb1_flat(0x10003);
-	put32(file + 0x40 + 16, 0x100044); /* load_addr above header_addr */
+	image_put_le32(file + 0x40 + 16, 0x100044); /* load_addr above header_addr */
 	CHECK_REFUSED(load(MB1_FLAT_SIZE), -EINVAL, "load_addr 0x100044 is above header_addr");
 
 	reset();
 	build_mb1_flat(0x10003);
-	put32(file + 0x40 + 16, 0xff000); /* the file would start before offset 0 */
+	image_put_le32(file + 0x40 + 16, 0xff000); /* the file would start before offset 0 */
 	CHECK_REFUSED(load(MB1_FLAT_SIZE), -EINVAL, "header_addr 0x100040 - load_addr");
 
 	reset();
 	build_mb1_flat(0x10003);
-	put32(file + 0x40 + 20, 0x100201);
+	image_put_le32(file + 0x40 + 20, 0x100201);
 	CHECK_REFUSED(load(MB1_FLAT_SIZE), -EINVAL, "load_end_addr 0x100201 reads past");
 
 	reset();
 	build_mb1_flat(0x10003);
-	put32(file + 0x40 + 20, 0xfffff);
+	image_put_le32(file + 0x40 + 20, 0xfffff);
 	CHECK_REFUSED(load(MB1_FLAT_SIZE), -EINVAL, "load_end_addr 0xfffff is below load_addr");
 
 	reset();
 	build_mb1_flat(0x10003);
-	put32(file + 0x40 + 24, 0x100100);
+	image_put_le32(file + 0x40 + 24, 0x100100);
 	CHECK_REFUSED(load(MB1_FLAT_SIZE), -EINVAL, "bss_end_addr 0x100100 is below");
 
 	reset();
 	build_mb1_flat(0x10003);
-	put32(file + 0x40 + 24, 0xfffff000); /* bss far outside RAM */
+	image_put_le32(file + 0x40 + 24, 0xfffff000); /* bss far outside RAM */
 	CHECK_REFUSED(load(MB1_FLAT_SIZE), -E2BIG, "does not fit in guest RAM");
 
 	reset();
 	build_mb1_flat(0x10003);
-	put32(file + 0x40 + 12, 0x7fffff40); /* the whole image outside RAM */
-	put32(file + 0x40 + 16, 0x7fffff00);
-	put32(file + 0x40 + 20, 0x80000100);
-	put32(file + 0x40 + 24, 0);
+	image_put_le32(file + 0x40 + 12, 0x7fffff40); /* the whole image outside RAM */
+	image_put_le32(file + 0x40 + 16, 0x7fffff00);
+	image_put_le32(file + 0x40 + 20, 0x80000100);
+	image_put_le32(file + 0x40 + 24, 0);
 	CHECK_REFUSED(load(MB1_FLAT_SIZE), -E2BIG, "does not fit in guest RAM");
 
 	reset();
 	build_mb1_flat(0x10003);
-	put32(file + 0x40 + 28, RAM_SIZE);
+	image_put_le32(file + 0x40 + 28, RAM_SIZE);
 	CHECK_REFUSED(load(MB1_FLAT_SIZE), -EINVAL, "entry_addr 0x400000 is outside guest RAM");
 
 	/* Address fields cut off by the end of the file. */
@@ -668,7 +651,7 @@ static void test_mb2_acpi_tags_copy_the_rsdp_when_one_is_given(void)
 	/* An ACPI 2.0 RSDP at 0xf0000, as the tables' builder would leave it. */
 	memcpy(ram + 0xf0000, "RSD PTR ", 8);
 	ram[0xf0000 + 15] = 2;
-	put32(ram + 0xf0000 + 20, 36);
+	image_put_le32(ram + 0xf0000 + 20, 36);
 	for (int b = 24; b < 36; b++) /* XSDT address, extended checksum */
 		ram[0xf0000 + b] = (uint8_t)b;
 	params.rsdp = 0xf0000;
@@ -699,7 +682,7 @@ static void test_mb2_acpi_tags_copy_the_rsdp_as_it_was_before_the_image_loaded(v
 	 * there, and their sizes do not change between measuring and writing. */
 	memcpy(ram + 0x101800, "RSD PTR ", 8);
 	ram[0x101800 + 15] = 2;
-	put32(ram + 0x101800 + 20, 36);
+	image_put_le32(ram + 0x101800 + 20, 36);
 	params.rsdp = 0x101800;
 	CHECK_EQ(load(size), 0);
 	uint64_t new_tag = mb2_find(15);
@@ -715,15 +698,15 @@ static void test_mb2_optional_and_harmless_tags_are_accepted(void)
 
 	/* A framebuffer request: a text console is what there is. */
 	reset();
-	put16(tag, 5); put16(tag + 2, 0); put32(tag + 4, 20);
+	image_put_le16(tag, 5); image_put_le16(tag + 2, 0); image_put_le32(tag + 4, 20);
 	CHECK_EQ(load(build_mb2_elf64(tag, 20)), 0);
 	/* An unknown tag marked optional. */
 	reset();
-	put16(tag, 42); put16(tag + 2, 1); put32(tag + 4, 8);
+	image_put_le16(tag, 42); image_put_le16(tag + 2, 1); image_put_le32(tag + 4, 8);
 	CHECK_EQ(load(build_mb2_elf64(tag, 8)), 0);
 	/* An optional information request for something we lack. */
 	reset();
-	put16(tag, 1); put16(tag + 2, 1); put32(tag + 4, 12); put32(tag + 8, 8);
+	image_put_le16(tag, 1); image_put_le16(tag + 2, 1); image_put_le32(tag + 4, 12); image_put_le32(tag + 8, 8);
 	CHECK_EQ(load(build_mb2_elf64(tag, 12)), 0);
 }
 
@@ -734,66 +717,66 @@ static void test_mb2_refusals_name_the_field(void)
 
 	reset();
 	size = build_mb2_elf64(NULL, 0);
-	put32(file + 0x1004, 4);
-	put32(file + 0x100c, (uint32_t)-(0xe85250d6u + 4 + 64));
-	put32(file + 0x1008, 64);
+	image_put_le32(file + 0x1004, 4);
+	image_put_le32(file + 0x100c, (uint32_t)-(0xe85250d6u + 4 + 64));
+	image_put_le32(file + 0x1008, 64);
 	CHECK_REFUSED(load(size), -EINVAL, "architecture 4");
 
 	reset();
 	size = build_mb2_elf64(NULL, 0);
-	put32(file + 0x1008, 0x2000); /* past the file */
-	put32(file + 0x100c, (uint32_t)-(0xe85250d6u + 0x2000));
+	image_put_le32(file + 0x1008, 0x2000); /* past the file */
+	image_put_le32(file + 0x100c, (uint32_t)-(0xe85250d6u + 0x2000));
 	CHECK_REFUSED(load(size), -EINVAL, "header_length 8192");
 
 	reset();
-	put16(tag, 42); put16(tag + 2, 0); put32(tag + 4, 8);
+	image_put_le16(tag, 42); image_put_le16(tag + 2, 0); image_put_le32(tag + 4, 8);
 	CHECK_REFUSED(load(build_mb2_elf64(tag, 8)), -EINVAL, "tag type 42 is not supported");
 
 	reset();
-	put16(tag, 1); put16(tag + 2, 0); put32(tag + 4, 12); put32(tag + 8, 8);
+	image_put_le16(tag, 1); image_put_le16(tag + 2, 0); image_put_le32(tag + 4, 12); image_put_le32(tag + 8, 8);
 	CHECK_REFUSED(load(build_mb2_elf64(tag, 12)), -EINVAL, "asks for tag type 8");
 
 	/* A tag whose size runs past header_length. */
 	reset();
-	put16(tag, 4); put16(tag + 2, 0); put32(tag + 4, 0xfffffff0u);
+	image_put_le16(tag, 4); image_put_le16(tag + 2, 0); image_put_le32(tag + 4, 0xfffffff0u);
 	CHECK_REFUSED(load(build_mb2_elf64(tag, 8)), -EINVAL, "runs past header_length");
 
 	reset();
-	put16(tag, 4); put16(tag + 2, 0); put32(tag + 4, 4);
+	image_put_le16(tag, 4); image_put_le16(tag + 2, 0); image_put_le32(tag + 4, 4);
 	CHECK_REFUSED(load(build_mb2_elf64(tag, 8)), -EINVAL, "smaller than a tag header");
 
 	/* No end tag: cut the header before it. */
 	reset();
 	size = build_mb2_elf64(NULL, 0);
-	put32(file + 0x1008, 16 + 32 + 16);
-	put32(file + 0x100c, (uint32_t)-(0xe85250d6u + 64));
+	image_put_le32(file + 0x1008, 16 + 32 + 16);
+	image_put_le32(file + 0x100c, (uint32_t)-(0xe85250d6u + 64));
 	CHECK_REFUSED(load(size), -EINVAL, "no end tag");
 
 	/* An address tag without an entry tag, in a flat file. */
 	reset();
 	memset(file, 0x90, 0x200);
-	put32(file, 0xe85250d6);
-	put32(file + 4, 0);
-	put32(file + 8, 16 + 24 + 8);
-	put32(file + 12, (uint32_t)-(0xe85250d6u + 48));
-	put16(file + 16, 2); put32(file + 20, 24);
-	put32(file + 24, 0x100000); put32(file + 28, 0x100000);
-	put32(file + 32, 0); put32(file + 36, 0);
-	put16(file + 40, 0); put32(file + 44, 8);
+	image_put_le32(file, 0xe85250d6);
+	image_put_le32(file + 4, 0);
+	image_put_le32(file + 8, 16 + 24 + 8);
+	image_put_le32(file + 12, (uint32_t)-(0xe85250d6u + 48));
+	image_put_le16(file + 16, 2); image_put_le32(file + 20, 24);
+	image_put_le32(file + 24, 0x100000); image_put_le32(file + 28, 0x100000);
+	image_put_le32(file + 32, 0); image_put_le32(file + 36, 0);
+	image_put_le16(file + 40, 0); image_put_le32(file + 44, 8);
 	CHECK_REFUSED(load(0x200), -EINVAL, "without an entry address tag");
 
 	/* The same with an entry tag loads at the address tag's place. */
 	reset();
 	memset(file, 0x90, 0x200);
-	put32(file, 0xe85250d6);
-	put32(file + 4, 0);
-	put32(file + 8, 16 + 24 + 16 + 8);
-	put32(file + 12, (uint32_t)-(0xe85250d6u + 64));
-	put16(file + 16, 2); put32(file + 20, 24);
-	put32(file + 24, 0x100000); put32(file + 28, 0x100000);
-	put32(file + 32, 0); put32(file + 36, 0x101000);
-	put16(file + 40, 3); put32(file + 44, 12); put32(file + 48, 0x100040);
-	put16(file + 56, 0); put32(file + 60, 8);
+	image_put_le32(file, 0xe85250d6);
+	image_put_le32(file + 4, 0);
+	image_put_le32(file + 8, 16 + 24 + 16 + 8);
+	image_put_le32(file + 12, (uint32_t)-(0xe85250d6u + 64));
+	image_put_le16(file + 16, 2); image_put_le32(file + 20, 24);
+	image_put_le32(file + 24, 0x100000); image_put_le32(file + 28, 0x100000);
+	image_put_le32(file + 32, 0); image_put_le32(file + 36, 0x101000);
+	image_put_le16(file + 40, 3); image_put_le32(file + 44, 12); image_put_le32(file + 48, 0x100040);
+	image_put_le16(file + 56, 0); image_put_le32(file + 60, 8);
 	CHECK_EQ(load(0x200), 0);
 	CHECK_EQ(out.entry, 0x100040);
 	CHECK_EQ(out.kind, IMAGE_FLAT);
@@ -801,7 +784,7 @@ static void test_mb2_refusals_name_the_field(void)
 	CHECK_EQ(ram[0x100fff], 0);
 
 	/* An entry tag pointing outside RAM. */
-	put32(file + 48, 0x10000000);
+	image_put_le32(file + 48, 0x10000000);
 	CHECK_REFUSED(load(0x200), -EINVAL, "entry address tag entry_addr 0x10000000");
 
 	reset();
@@ -882,12 +865,12 @@ static void test_pvh_refusals_name_the_field(void)
 
 	reset();
 	size_t size = build_pvh_elf64(4, 0x100040);
-	put32(file + 0x1800, 0x7ffffff0); /* namesz runs past the segment */
+	image_put_le32(file + 0x1800, 0x7ffffff0); /* namesz runs past the segment */
 	CHECK_REFUSED(load(size), -EINVAL, "runs past the segment");
 
 	reset();
 	size = build_pvh_elf64(4, 0x100040);
-	put64(file + 64 + 56 + 8, 0xfffffffffffff000ull); /* PT_NOTE offset */
+	image_put_le64(file + 64 + 56 + 8, 0xfffffffffffff000ull); /* PT_NOTE offset */
 	CHECK_REFUSED(load(size), -EINVAL, "PT_NOTE segment 1");
 
 	reset();

@@ -5,6 +5,7 @@
  * as it was and to say what was wrong in one line.
  */
 #include "kvm/loader.h"
+#include "kvm/image_bytes.h"
 
 #include <errno.h>
 #include <string.h>
@@ -24,24 +25,6 @@ struct test_segment {
 	uint32_t type;
 	uint64_t offset, vaddr, paddr, filesz, memsz;
 };
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	put_le16(p, (uint16_t)v);
-	put_le16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
 
 static void reset(void)
 {
@@ -76,25 +59,25 @@ static size_t build_elf64(uint64_t entry, const struct test_segment *segs,
 			  unsigned nsegs)
 {
 	put_ident(2);
-	put_le16(file + 16, 2);   /* ET_EXEC */
-	put_le16(file + 18, 62);  /* EM_X86_64 */
-	put_le32(file + 20, 1);   /* e_version */
-	put_le64(file + 24, entry);
-	put_le64(file + 32, 64);  /* e_phoff */
-	put_le16(file + 52, 64);  /* e_ehsize */
-	put_le16(file + 54, 56);  /* e_phentsize */
-	put_le16(file + 56, (uint16_t)nsegs);
+	image_put_le16(file + 16, 2);   /* ET_EXEC */
+	image_put_le16(file + 18, 62);  /* EM_X86_64 */
+	image_put_le32(file + 20, 1);   /* e_version */
+	image_put_le64(file + 24, entry);
+	image_put_le64(file + 32, 64);  /* e_phoff */
+	image_put_le16(file + 52, 64);  /* e_ehsize */
+	image_put_le16(file + 54, 56);  /* e_phentsize */
+	image_put_le16(file + 56, (uint16_t)nsegs);
 	for (unsigned i = 0; i < nsegs; i++) {
 		uint8_t *ph = file + 64 + 56 * i;
 
-		put_le32(ph, segs[i].type);
-		put_le32(ph + 4, 7); /* p_flags RWX */
-		put_le64(ph + 8, segs[i].offset);
-		put_le64(ph + 16, segs[i].vaddr);
-		put_le64(ph + 24, segs[i].paddr);
-		put_le64(ph + 32, segs[i].filesz);
-		put_le64(ph + 40, segs[i].memsz);
-		put_le64(ph + 48, 0x1000);
+		image_put_le32(ph, segs[i].type);
+		image_put_le32(ph + 4, 7); /* p_flags RWX */
+		image_put_le64(ph + 8, segs[i].offset);
+		image_put_le64(ph + 16, segs[i].vaddr);
+		image_put_le64(ph + 24, segs[i].paddr);
+		image_put_le64(ph + 32, segs[i].filesz);
+		image_put_le64(ph + 40, segs[i].memsz);
+		image_put_le64(ph + 48, 0x1000);
 	}
 	return 64 + 56 * (size_t)nsegs;
 }
@@ -104,25 +87,25 @@ static size_t build_elf32(uint32_t entry, const struct test_segment *segs,
 			  unsigned nsegs)
 {
 	put_ident(1);
-	put_le16(file + 16, 2);  /* ET_EXEC */
-	put_le16(file + 18, 3);  /* EM_386 */
-	put_le32(file + 20, 1);
-	put_le32(file + 24, entry);
-	put_le32(file + 28, 52); /* e_phoff */
-	put_le16(file + 40, 52); /* e_ehsize */
-	put_le16(file + 42, 32); /* e_phentsize */
-	put_le16(file + 44, (uint16_t)nsegs);
+	image_put_le16(file + 16, 2);  /* ET_EXEC */
+	image_put_le16(file + 18, 3);  /* EM_386 */
+	image_put_le32(file + 20, 1);
+	image_put_le32(file + 24, entry);
+	image_put_le32(file + 28, 52); /* e_phoff */
+	image_put_le16(file + 40, 52); /* e_ehsize */
+	image_put_le16(file + 42, 32); /* e_phentsize */
+	image_put_le16(file + 44, (uint16_t)nsegs);
 	for (unsigned i = 0; i < nsegs; i++) {
 		uint8_t *ph = file + 52 + 32 * i;
 
-		put_le32(ph, segs[i].type);
-		put_le32(ph + 4, (uint32_t)segs[i].offset);
-		put_le32(ph + 8, (uint32_t)segs[i].vaddr);
-		put_le32(ph + 12, (uint32_t)segs[i].paddr);
-		put_le32(ph + 16, (uint32_t)segs[i].filesz);
-		put_le32(ph + 20, (uint32_t)segs[i].memsz);
-		put_le32(ph + 24, 7);
-		put_le32(ph + 28, 0x1000);
+		image_put_le32(ph, segs[i].type);
+		image_put_le32(ph + 4, (uint32_t)segs[i].offset);
+		image_put_le32(ph + 8, (uint32_t)segs[i].vaddr);
+		image_put_le32(ph + 12, (uint32_t)segs[i].paddr);
+		image_put_le32(ph + 16, (uint32_t)segs[i].filesz);
+		image_put_le32(ph + 20, (uint32_t)segs[i].memsz);
+		image_put_le32(ph + 24, 7);
+		image_put_le32(ph + 28, 0x1000);
 	}
 	return 52 + 32 * (size_t)nsegs;
 }
@@ -316,7 +299,7 @@ static void test_elf64_segment_ending_exactly_at_end_of_ram_is_loaded(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le64(file + PH0_PADDR, RAM_SIZE - 0x180);
+	image_put_le64(file + PH0_PADDR, RAM_SIZE - 0x180);
 	CHECK_EQ(load(0x300), 0);
 	CHECK_EQ(ram[RAM_SIZE - 0x180], 0x11);
 	CHECK_EQ(ram[RAM_SIZE - 1], 0);
@@ -456,7 +439,7 @@ static void test_elf_non_x86_machine_is_refused_naming_it(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le16(file + 18, 40); /* EM_ARM */
+	image_put_le16(file + 18, 40); /* EM_ARM */
 	CHECK_REFUSED(load(0x300), -EINVAL,
 		      "machine 40 is not x86 (EM_386/EM_X86_64)");
 }
@@ -468,7 +451,7 @@ static void test_elf32_with_x86_64_machine_is_refused(void)
 
 	reset();
 	build_elf32(0x1000, &seg, 1);
-	put_le16(file + 18, 62);
+	image_put_le16(file + 18, 62);
 	CHECK_REFUSED(load(0x101), -EINVAL, "EM_386");
 }
 
@@ -476,7 +459,7 @@ static void test_elf64_with_i386_machine_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le16(file + 18, 3);
+	image_put_le16(file + 18, 3);
 	CHECK_REFUSED(load(0x300), -EINVAL, "EM_X86_64");
 }
 
@@ -484,7 +467,7 @@ static void test_elf_shared_object_or_pie_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le16(file + 16, 3); /* ET_DYN */
+	image_put_le16(file + 16, 3); /* ET_DYN */
 	CHECK_REFUSED(load(0x300), -EINVAL, "ET_DYN");
 }
 
@@ -492,7 +475,7 @@ static void test_elf_relocatable_object_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le16(file + 16, 1); /* ET_REL */
+	image_put_le16(file + 16, 1); /* ET_REL */
 	CHECK_REFUSED(load(0x300), -EINVAL, "ET_REL");
 }
 
@@ -500,7 +483,7 @@ static void test_elf64_wrong_program_header_size_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le16(file + 54, 32);
+	image_put_le16(file + 54, 32);
 	CHECK_REFUSED(load(0x300), -EINVAL, "program header size 32");
 }
 
@@ -511,7 +494,7 @@ static void test_elf32_wrong_program_header_size_is_refused(void)
 
 	reset();
 	build_elf32(0x1000, &seg, 1);
-	put_le16(file + 42, 56);
+	image_put_le16(file + 42, 56);
 	CHECK_REFUSED(load(0x101), -EINVAL, "program header size 56");
 }
 
@@ -519,7 +502,7 @@ static void test_elf64_program_headers_past_end_of_file_are_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le64(file + 32, 0x2e0); /* 0x2e0 + 56 > 0x300 */
+	image_put_le64(file + 32, 0x2e0); /* 0x2e0 + 56 > 0x300 */
 	CHECK_REFUSED(load(0x300), -EINVAL, "program header table");
 }
 
@@ -527,7 +510,7 @@ static void test_elf64_program_header_offset_near_2_64_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le64(file + 32, UINT64_MAX - 8);
+	image_put_le64(file + 32, UINT64_MAX - 8);
 	CHECK_REFUSED(load(0x300), -EINVAL, "program header table");
 }
 
@@ -535,7 +518,7 @@ static void test_elf64_zero_program_headers_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le16(file + 56, 0);
+	image_put_le16(file + 56, 0);
 	CHECK_REFUSED(load(0x300), -EINVAL, "no program headers");
 }
 
@@ -543,7 +526,7 @@ static void test_elf64_huge_program_header_count_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le16(file + 56, 0xffff); /* also PN_XNUM */
+	image_put_le16(file + 56, 0xffff); /* also PN_XNUM */
 	CHECK_REFUSED(load(0x300), -EINVAL, "65535 program headers");
 }
 
@@ -551,7 +534,7 @@ static void test_elf64_without_pt_load_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le32(file + PH0, 4); /* PT_NOTE */
+	image_put_le32(file + PH0, 4); /* PT_NOTE */
 	CHECK_REFUSED(load(0x300), -EINVAL, "no PT_LOAD");
 }
 
@@ -559,8 +542,8 @@ static void test_elf64_with_only_empty_pt_load_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le64(file + PH0_FILESZ, 0);
-	put_le64(file + PH0_MEMSZ, 0);
+	image_put_le64(file + PH0_FILESZ, 0);
+	image_put_le64(file + PH0_MEMSZ, 0);
 	CHECK_REFUSED(load(0x300), -EINVAL, "no PT_LOAD");
 }
 
@@ -577,7 +560,7 @@ static void test_elf64_segment_offset_plus_filesz_overflowing_2_64_is_refused(vo
 {
 	reset();
 	build_simple_elf64();
-	put_le64(file + PH0_OFFSET, UINT64_MAX - 0x7f); /* + 0x100 wraps to 0x80 */
+	image_put_le64(file + PH0_OFFSET, UINT64_MAX - 0x7f); /* + 0x100 wraps to 0x80 */
 	CHECK_REFUSED(load(0x300), -EINVAL, "ELF segment 0: file range");
 }
 
@@ -585,7 +568,7 @@ static void test_elf64_segment_past_end_of_ram_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le64(file + PH0_PADDR, RAM_SIZE - 0x17f);
+	image_put_le64(file + PH0_PADDR, RAM_SIZE - 0x17f);
 	CHECK_REFUSED(load(0x300), -E2BIG, "ELF segment 0: physical range");
 	CHECK(strstr(err, "64 KiB of RAM") != NULL);
 }
@@ -594,7 +577,7 @@ static void test_elf64_segment_paddr_plus_memsz_overflowing_2_64_is_refused(void
 {
 	reset();
 	build_simple_elf64();
-	put_le64(file + PH0_PADDR, UINT64_MAX - 0xff); /* + 0x180 wraps */
+	image_put_le64(file + PH0_PADDR, UINT64_MAX - 0xff); /* + 0x180 wraps */
 	CHECK_REFUSED(load(0x300), -E2BIG, "ELF segment 0: physical range");
 }
 
@@ -602,7 +585,7 @@ static void test_elf64_segment_with_huge_memsz_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le64(file + PH0_MEMSZ, UINT64_MAX);
+	image_put_le64(file + PH0_MEMSZ, UINT64_MAX);
 	CHECK_REFUSED(load(0x300), -E2BIG, "ELF segment 0");
 }
 
@@ -621,7 +604,7 @@ static void test_elf64_segment_filesz_larger_than_memsz_is_refused(void)
 {
 	reset();
 	build_simple_elf64();
-	put_le64(file + PH0_MEMSZ, 0xff);
+	image_put_le64(file + PH0_MEMSZ, 0xff);
 	CHECK_REFUSED(load(0x300), -EINVAL,
 		      "ELF segment 0: file size 0x100 is larger than its "
 		      "memory size 0xff");
