@@ -361,6 +361,26 @@ static enum rsp_action handle_query_supported(struct rsp_session *s)
 	return RSP_ACTION_REPLY;
 }
 
+/* The qXfer reply for doc[offset, offset+length): `m` and a slice while
+ * more follows, `l` and the rest at the end. */
+static enum rsp_action reply_xfer_slice(struct rsp_session *s, const char *doc,
+					 uint64_t doc_len, uint64_t offset, uint64_t length)
+{
+	reply_clear(s);
+	if (offset >= doc_len) {
+		reply_str(s, "l");
+		return RSP_ACTION_REPLY;
+	}
+	uint64_t left = doc_len - offset;
+	uint64_t room = RSP_MAX_PAYLOAD / 2; /* escapes may double bytes */
+	uint64_t n = length < left ? length : left;
+	if (n > room)
+		n = room;
+	reply_str(s, n < left ? "m" : "l");
+	reply_raw(s, doc + offset, n);
+	return RSP_ACTION_REPLY;
+}
+
 /* qXfer:features:read:ANNEX:OFFSET,LENGTH */
 static enum rsp_action handle_xfer_features(struct rsp_session *s, const uint8_t *p,
 					    const uint8_t *end)
@@ -376,19 +396,7 @@ static enum rsp_action handle_xfer_features(struct rsp_session *s, const uint8_t
 		return reply_error(s, EINVAL);
 	if (!s->xml_len)
 		return reply_error(s, EIO);
-	reply_clear(s);
-	if (offset >= s->xml_len) {
-		reply_str(s, "l");
-		return RSP_ACTION_REPLY;
-	}
-	uint64_t left = s->xml_len - offset;
-	uint64_t room = RSP_MAX_PAYLOAD / 2; /* escapes may double bytes */
-	uint64_t n = length < left ? length : left;
-	if (n > room)
-		n = room;
-	reply_str(s, n < left ? "m" : "l");
-	reply_raw(s, s->xml + offset, n);
-	return RSP_ACTION_REPLY;
+	return reply_xfer_slice(s, s->xml, s->xml_len, offset, length);
 }
 
 /* One line saying what a thread is, from the target (or "vCPU n"). */
@@ -444,19 +452,7 @@ static enum rsp_action handle_xfer_threads(struct rsp_session *s, const uint8_t 
 		return reply_error(s, EINVAL);
 	if (offset == 0 || !s->threads_xml_len)
 		build_threads_xml(s);
-	reply_clear(s);
-	if (offset >= s->threads_xml_len) {
-		reply_str(s, "l");
-		return RSP_ACTION_REPLY;
-	}
-	uint64_t left = s->threads_xml_len - offset;
-	uint64_t room = RSP_MAX_PAYLOAD / 2;
-	uint64_t n = length < left ? length : left;
-	if (n > room)
-		n = room;
-	reply_str(s, n < left ? "m" : "l");
-	reply_raw(s, s->threads_xml + offset, n);
-	return RSP_ACTION_REPLY;
+	return reply_xfer_slice(s, s->threads_xml, s->threads_xml_len, offset, length);
 }
 
 /* qThreadExtraInfo,ID: the description, hex-encoded. */
@@ -500,15 +496,12 @@ void rsp_output_reply(struct rsp_session *s, const char *text)
  * NULs inside or more than size - 1 bytes. */
 static bool decode_hex_string(const uint8_t *hex, size_t hex_len, char *out, size_t size)
 {
-	if (hex_len % 2 || hex_len / 2 >= size)
+	size_t n = hex_len / 2;
+
+	if (hex_len % 2 || n >= size || !parse_hex_bytes(hex, hex_len, (uint8_t *)out, n) ||
+	    memchr(out, 0, n))
 		return false;
-	for (size_t i = 0; i < hex_len / 2; i++) {
-		int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0 || (hi | lo) == 0)
-			return false;
-		out[i] = (char)(hi << 4 | lo);
-	}
-	out[hex_len / 2] = 0;
+	out[n] = 0;
 	return true;
 }
 
