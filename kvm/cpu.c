@@ -215,13 +215,18 @@ static uint64_t current_rflags(struct vcpu *c)
 	return regs.rflags;
 }
 
-bool cpu_idle_for_good(struct vcpu *c)
+/* Idle for good in MP state `state`: halted with interrupts off, or an AP
+ * still waiting for INIT/SIPI. */
+static bool idle_in_state(struct vcpu *c, int state)
 {
-	int state = cpu_mp_state(c);
-
 	if (state == KVM_MP_STATE_UNINITIALIZED || state == KVM_MP_STATE_INIT_RECEIVED)
 		return c->index != 0;
 	return state == KVM_MP_STATE_HALTED && !(current_rflags(c) & RFLAGS_IF);
+}
+
+bool cpu_idle_for_good(struct vcpu *c)
+{
+	return idle_in_state(c, cpu_mp_state(c));
 }
 
 void cpu_start_tick(struct vcpu *c)
@@ -331,7 +336,7 @@ static int on_tick(struct vcpu *c, bool *ended, bool *waiting)
 	int state = cpu_mp_state(c);
 	*waiting = state == KVM_MP_STATE_HALTED || state == KVM_MP_STATE_UNINITIALIZED ||
 		   state == KVM_MP_STATE_INIT_RECEIVED;
-	bool idle = cpu_idle_for_good(c);
+	bool idle = idle_in_state(c, state);
 	if (!m->smp) {
 		*ended = idle;
 		return 0;

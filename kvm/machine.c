@@ -299,12 +299,6 @@ void machine_sregs_changed(struct machine *m)
 	cpu_sregs_changed(m->cur);
 }
 
-int machine_set_debug(struct machine *m, uint32_t control, const uint64_t dr[4],
-		      uint64_t dr7)
-{
-	return cpu_set_debug(m->cur, control, dr, dr7);
-}
-
 int machine_set_run_sigmask(struct machine *m, const sigset_t *mask)
 {
 	sigset_t during_run = *mask;
@@ -319,11 +313,6 @@ int machine_set_run_sigmask(struct machine *m, const sigset_t *mask)
 int machine_enter(struct machine *m, bool immediate)
 {
 	return cpu_enter(m->cur, immediate);
-}
-
-int machine_wake_if_halted(struct machine *m)
-{
-	return cpu_wake_if_halted(m->cur);
 }
 
 int machine_create(struct machine *m, const struct machine_config *config)

@@ -189,10 +189,6 @@ struct kvm_sregs *machine_sregs(struct machine *m);
 void machine_regs_changed(struct machine *m);
 void machine_sregs_changed(struct machine *m);
 
-/* The current vCPU's guest-debug state (cpu_set_debug). */
-int machine_set_debug(struct machine *m, uint32_t control,
-		      const uint64_t dr[4], uint64_t dr7);
-
 /* The signal mask while the main thread's vCPU runs: signals unblocked
  * here interrupt KVM_RUN (which then returns -EINTR). */
 int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
@@ -204,11 +200,6 @@ int machine_enter(struct machine *m, bool immediate);
  * (0-23) through KVM_IRQ_LINE, routed as on a PC. -ENODEV on the bare
  * machine. */
 int machine_irq_line(struct machine *m, unsigned irq, int level);
-
-/* After a stop that may have left the vCPU halted in `hlt` (a signal
- * while it waited for an interrupt): makes it runnable again, so a step
- * runs the next instruction instead of waiting. */
-int machine_wake_if_halted(struct machine *m);
 
 /* COM1's data port in or out of the coalesced ring, as the UART's
  * interrupt settings need (called before each run). */

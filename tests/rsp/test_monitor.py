@@ -275,8 +275,10 @@ def test_trace_io_on_prints_each_port_access_and_off_stops():
         c = st.client()
         assert mon(c, "trace-io on") == "trace-io is on\n"
         run_to(c, nm("hello64.elf")["halt"])
+        # Even the data port, which is queued without exits while tracing is
+        # off. stderr is read by a thread: wait for the lines to arrive.
+        rsplib.wait_until(lambda: bytes(st.err).count(b"io: out port=0x3f8") >= 21, 5)
         err = bytes(st.err)
-        # Even the data port, which is queued without exits while tracing is off.
         assert err.count(b"io: out port=0x3f8") == 21, err[-500:]
         assert err.count(b"io: in port=0x3fd") >= 21, err[-500:]
         assert mon(c, "trace-io off") == "trace-io is off\n"

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""tests/rsp/test_guests_unhit_points.py — every guest added for the pc
+machine, the boot protocols, restarts and several vCPUs runs the same
+under the stub, with a software breakpoint and a write watchpoint it never
+hits, as without gdb: same output, same exit status. The points sit in
+page 0 (the BIOS data area, below every guest's code and data), so their
+trap pages are live while the guest runs and a stall or a changed byte
+would show."""
+import subprocess
+import tempfile
+
+import testlib
+from rsplib import Stub
+from testlib import guest
+
+UNHIT_BREAK = 0x600
+UNHIT_WATCH = 0x700
+
+CASES = [
+    ("pcprobe", ["--mem", "128M"], b""),
+    ("vgahello", ["--vga"], b""),
+    ("kbdecho", ["--keyboard"], b"Hello, World!\nq"),
+    ("tables", [], b""),
+    ("timer32", [], b""),
+    ("timer64", [], b""),
+    ("restart64", [], b""),
+    ("mb1info", ["--append", "a b"], b""),
+    ("mb2info64", ["--append", "a b"], b""),
+    ("pvhinfo64", ["--append", "a b"], b""),
+    ("smp64", ["--smp", "2"], b""),
+]
+
+
+def reference(image, args, stdin_bytes):
+    proc = subprocess.run([testlib.KVMSTUB, "--no-gdb"] + args + [guest(image + ".elf")],
+                          input=stdin_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=60)
+    return proc.returncode, proc.stdout
+
+
+def under_stub(image, args, stdin_bytes):
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write(stdin_bytes)
+        stdin.seek(0)
+        st = Stub(args + [guest(image + ".elf")], stdin=stdin)
+        try:
+            c = st.client()
+            assert c.insert(0, UNHIT_BREAK) == b"OK"
+            assert c.insert(2, UNHIT_WATCH, 4) == b"OK"
+            stop = c.cont(timeout=60)
+            assert stop.kind == "W", "%s stopped: %r" % (image, stop)
+            c.close()
+            status, out, _ = st.finish()
+            return status, bytes(out)
+        finally:
+            st.close()
+
+
+def make_test(image, args, stdin_bytes):
+    def test():
+        want = reference(image, args, stdin_bytes)
+        assert want[1], "%s printed nothing without gdb" % image
+        got = under_stub(image, args, stdin_bytes)
+        assert got == want, "%s: under the stub %r, without gdb %r" % (image, got, want)
+    return test
+
+
+for _image, _args, _stdin in CASES:
+    globals()["test_%s_runs_the_same_with_points_it_never_hits" % _image] = \
+        make_test(_image, _args, _stdin)
+
+
+if __name__ == "__main__":
+    testlib.main(globals())
