@@ -8,7 +8,8 @@
  *   bit 2     memory at the top of the address space (0xfffff...f000)
  *   bit 3     the target fails to give registers (-EIO)
  *   bit 4     the target refuses every breakpoint and watchpoint (-ENOSPC)
- *   bits 7:5  where the cycle of scripted stop reasons starts
+ *   bits 7:5  where the cycle of scripted stop reasons starts; bits 7:6
+ *             also the number of threads less one (1-4 vCPUs)
  * The rest is used twice, on one session initialised afresh per input
  * (building target.xml there is most of an input's cost):
  *   1. as a byte stream through rsp_decode, every decoded packet handled;
@@ -103,6 +104,9 @@ static void session_start(struct harness *h)
 	if (h->options & OPTION_POINTS_FAIL)
 		h->target->point_error = -ENOSPC;
 	h->stop_cycle = h->options >> OPTION_STOP_SHIFT;
+	/* The top two bits also pick 1-4 threads (vCPUs), so Hg/Hc, vCont
+	 * with thread actions, T..thread: and qXfer:threads see several. */
+	h->target->nthreads = 1u + (h->options >> 6);
 	rsp_session_init(h->session, fake_target_as_target(h->target), false);
 }
 
