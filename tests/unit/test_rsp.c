@@ -1662,12 +1662,13 @@ static void test_255_vcpus_fit_the_thread_list_and_document(void)
 
 /* ---- reverse execution ---- */
 
-static char record_args[64];
+static int record_request = -1;
 
-static int fake_record(void *target, const char *args, char *out, size_t outlen)
+static int fake_record(void *target, enum target_record_request request, char *out,
+		       size_t outlen)
 {
 	(void)target;
-	snprintf(record_args, sizeof(record_args), "%s", args);
+	record_request = (int)request;
 	snprintf(out, outlen, "recording: on\n");
 	return 0;
 }
@@ -1701,9 +1702,10 @@ static void test_reverse_packets_are_offered_and_parsed_only_for_a_recording_tar
 	CHECK(reply_is(&f, "O7265636f7264696e673a206f6e0a")); /* "recording: on\n" */
 	CHECK(rsp_console_next(f.s));
 	CHECK(reply_is(&f, "OK"));
-	CHECK(strcmp(record_args, "status") == 0);
-	send(&f, "qRcmd,7265636f7264");
-	CHECK(strcmp(record_args, "") == 0);
+	CHECK_EQ(record_request, TARGET_RECORD_STATUS);
+	record_request = -1;
+	send(&f, "qRcmd,7265636f7264"); /* "record" alone asks for the status */
+	CHECK_EQ(record_request, TARGET_RECORD_STATUS);
 	fixture_close(&f);
 }
 
