@@ -145,7 +145,8 @@ static void run_target(struct harness *h, const struct target_resume *how)
 	unsigned resumes = 0;
 
 	require(how->kind == TARGET_RESUME_CONTINUE || how->kind == TARGET_RESUME_STEP ||
-		how->kind == TARGET_RESUME_RANGE);
+		how->kind == TARGET_RESUME_RANGE || how->kind == TARGET_RESUME_REVERSE_STEP ||
+		how->kind == TARGET_RESUME_REVERSE_CONTINUE);
 	for (;;) {
 		script_next_stop(h);
 		require(fake_resume(h->target, how, &stop) == 0);
