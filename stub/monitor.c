@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stub/number.h"
 #include "stub/sysfmt.h"
 
 #define MONITOR_MAX_WORDS 8
@@ -203,7 +204,7 @@ static void gva2gpa(struct target t, struct textbuf *out, const struct command_l
 {
 	uint64_t addr, phys;
 
-	if (c->nwords != 2 || !sysfmt_parse_number(c->words[1], &addr)) {
+	if (c->nwords != 2 || number_parse(c->words[1], &addr)) {
 		textbuf_printf(out, "gva2gpa: usage: gva2gpa ADDR (0x... or decimal)\n");
 		return;
 	}
