@@ -16,8 +16,9 @@ UNHIT_BREAK = 0x600
 UNHIT_WATCH = 0x700
 
 # Input is in a pipe before the guest starts, in both runs: a guest that
-# reads it (COM1 interrupts) must get every byte either way.
+# reads it (COM1 interrupts, the keyboard) must get every byte either way.
 UART_INPUT = b"interrupt echo\nqignored"
+KEYS = b"Hello, World! {x|y} ~_+\nq"
 CASES = [
     ("pcprobe", ["--mem", "128M"], b""),
     ("vgahello", ["--vga"], b""),
@@ -31,6 +32,7 @@ CASES = [
     ("smp64", ["--smp", "2"], b""),
     ("uartirq32", [], UART_INPUT),
     ("uartirq64", [], UART_INPUT),
+    ("kbdecho", ["--keyboard"], KEYS),
 ]
 
 
@@ -62,6 +64,7 @@ def under_stub(image, args, stdin_bytes):
 EXPECTED = {
     "uartirq32": b"uart irq echo\ninterrupt echo\nbye\n",
     "uartirq64": b"uart irq echo\ninterrupt echo\nbye\n",
+    "kbdecho": b"kbc ok\nHello, World! {x|y} ~_+\n",
 }
 
 
