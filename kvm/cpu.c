@@ -379,7 +379,7 @@ int cpu_enter(struct vcpu *c, bool immediate)
 	machine_sync_com1_coalescing(m);
 	c->run->immediate_exit = immediate;
 	int rc, run_errno, spurious = 0;
-	bool report_tick = false;
+	bool report_tick = false, guest_ended = false;
 	for (;;) {
 		machine_unlock(m);
 		rc = ioctl(c->fd, KVM_RUN, 0);
@@ -407,10 +407,7 @@ int cpu_enter(struct vcpu *c, bool immediate)
 				if (err)
 					return err;
 				if (ended && !kicked) {
-					/* Shown to the run loop as the exit a bare
-					 * machine gives for `hlt`: the guest's end. */
-					rc = 0;
-					c->run->exit_reason = KVM_EXIT_HLT;
+					guest_ended = true;
 					break;
 				}
 				/* Waiting for an interrupt is no stall. */
@@ -447,6 +444,8 @@ int cpu_enter(struct vcpu *c, bool immediate)
 	} else {
 		c->regs_valid = c->sregs_valid = false;
 	}
+	if (guest_ended)
+		return CPU_GUEST_ENDED;
 	if (report_tick)
 		return -ETIME;
 	if (rc < 0) {
@@ -455,5 +454,5 @@ int cpu_enter(struct vcpu *c, bool immediate)
 		errno = run_errno;
 		return IOCTL_FAIL(c, "KVM_RUN");
 	}
-	return 0;
+	return CPU_EXITED;
 }

@@ -120,7 +120,7 @@ struct machine {
 	sigset_t run_sigmask; /* what the main thread unblocks in KVM_RUN */
 	/* The pc machine: in-kernel 8259s, IOAPIC, LAPIC and PIT; false on
 	 * bare. `hlt` is then handled inside KVM; a vCPU halted with IF=0 is
-	 * found on the periodic tick and reported as a KVM_EXIT_HLT. */
+	 * found on the periodic tick (cpu_enter: CPU_GUEST_ENDED). */
 	bool has_irqchip;
 	struct exit_stats exits;
 
@@ -193,7 +193,7 @@ void machine_sregs_changed(struct machine *m);
  * here interrupt KVM_RUN (which then returns -EINTR). */
 int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
 
-/* Enters the guest once on the current vCPU (cpu_enter). */
+/* Enters the guest once on the current vCPU (cpu_enter, same results). */
 int machine_enter(struct machine *m, bool immediate);
 
 /* Raises (level 1) or lowers (0) ISA/IOAPIC interrupt line `irq`
