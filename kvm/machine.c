@@ -113,7 +113,9 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 	for (unsigned i = 0; i < config->nconsole_ports; i++)
 		if (config->console_ports[i] != 0xf4 && !coalesce_port(m, config->console_ports[i]))
 			return;
-	m->ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)m->run + offset * page);
+	/* The ring is VM-wide; any vCPU's mapping shows it. vCPU 0's lives
+	 * as long as the machine. */
+	m->ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)m->cpus[0].run + offset * page);
 	m->ring_max = (unsigned)((page - sizeof(struct kvm_coalesced_mmio_ring)) /
 				 sizeof(struct kvm_coalesced_mmio));
 }
@@ -275,8 +277,6 @@ void machine_select_cpu(struct machine *m, unsigned index)
 	if (index >= m->ncpus)
 		return;
 	m->cur = &m->cpus[index];
-	m->vcpu_fd = m->cur->fd;
-	m->run = m->cur->run;
 }
 
 struct kvm_regs *machine_regs(struct machine *m)
@@ -320,7 +320,7 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	int version;
 
 	memset(m, 0, sizeof(*m));
-	m->kvm_fd = m->vm_fd = m->vcpu_fd = -1;
+	m->kvm_fd = m->vm_fd = -1;
 	sigemptyset(&m->run_sigmask);
 	struct devices_config devices = {
 		.out_fd = config->out_fd,
@@ -456,11 +456,10 @@ void machine_destroy(struct machine *m)
 	free(m->reset_state);
 	m->touched = m->dirty_scratch = NULL;
 	m->reset_state = NULL;
-	m->run = NULL;
 	m->ncpus = 0;
 	m->ram = NULL;
 	m->page_want = NULL;
-	m->vcpu_fd = m->vm_fd = m->kvm_fd = -1;
+	m->vm_fd = m->kvm_fd = -1;
 }
 
 /* A page whose want or release changed since the layout was applied. */

@@ -64,10 +64,8 @@ struct machine_slot {
 
 struct machine {
 	int kvm_fd, vm_fd;
-	/* The vCPU the debugger's calls are about (machine_select_cpu): its
-	 * fd and kvm_run, as in the one-vCPU machine this was. */
-	int vcpu_fd;
-	struct kvm_run *run;
+	/* The vCPU the debugger's calls are about (machine_select_cpu); its
+	 * fd and kvm_run are cur->fd and cur->run. */
 	struct vcpu *cur;
 	struct vcpu *cpus;
 	unsigned ncpus;

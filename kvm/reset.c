@@ -98,25 +98,26 @@ int machine_collect_dirty(struct machine *m, const struct machine_slot *slot)
 
 int machine_save_reset_state(struct machine *m)
 {
+	int fd = m->cur->fd; /* restarts are for one vCPU: vCPU 0 */
 	struct machine_reset_state *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	free(m->reset_state);
 	m->reset_state = r;
-	if (ioctl(m->vcpu_fd, KVM_GET_REGS, &r->regs) < 0)
+	if (ioctl(fd, KVM_GET_REGS, &r->regs) < 0)
 		return reset_fail(m, "KVM_GET_REGS");
-	if (ioctl(m->vcpu_fd, KVM_GET_SREGS, &r->sregs) < 0)
+	if (ioctl(fd, KVM_GET_SREGS, &r->sregs) < 0)
 		return reset_fail(m, "KVM_GET_SREGS");
-	if (ioctl(m->vcpu_fd, KVM_GET_FPU, &r->fpu) < 0)
+	if (ioctl(fd, KVM_GET_FPU, &r->fpu) < 0)
 		return reset_fail(m, "KVM_GET_FPU");
-	if (ioctl(m->vcpu_fd, KVM_GET_MP_STATE, &r->mp_state) < 0)
+	if (ioctl(fd, KVM_GET_MP_STATE, &r->mp_state) < 0)
 		return reset_fail(m, "KVM_GET_MP_STATE");
-	r->has_debugregs = ioctl(m->vcpu_fd, KVM_GET_DEBUGREGS, &r->debugregs) == 0;
-	r->has_events = ioctl(m->vcpu_fd, KVM_GET_VCPU_EVENTS, &r->events) == 0;
+	r->has_debugregs = ioctl(fd, KVM_GET_DEBUGREGS, &r->debugregs) == 0;
+	r->has_events = ioctl(fd, KVM_GET_VCPU_EVENTS, &r->events) == 0;
 	r->has_xcrs = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
-		      ioctl(m->vcpu_fd, KVM_GET_XCRS, &r->xcrs) == 0;
+		      ioctl(fd, KVM_GET_XCRS, &r->xcrs) == 0;
 	r->has_xsave = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 &&
-		       ioctl(m->vcpu_fd, KVM_GET_XSAVE, r->xsave) == 0;
+		       ioctl(fd, KVM_GET_XSAVE, r->xsave) == 0;
 	/* One by one: KVM_GET_MSRS stops at the first MSR it cannot read,
 	 * and the ones a host lacks are simply not restored. */
 	struct kvm_msrs *msrs = (struct kvm_msrs *)r->msrs;
@@ -127,7 +128,7 @@ int machine_save_reset_state(struct machine *m)
 		memset(one, 0, sizeof(one));
 		head->nmsrs = 1;
 		head->entries[0].index = reset_msrs[i];
-		if (ioctl(m->vcpu_fd, KVM_GET_MSRS, head) == 1)
+		if (ioctl(fd, KVM_GET_MSRS, head) == 1)
 			msrs->entries[n++] = head->entries[0];
 	}
 	msrs->nmsrs = n;
@@ -136,7 +137,7 @@ int machine_save_reset_state(struct machine *m)
 		memcpy(r->firmware, m->ram + MACHINE_FWTABLES_ADDR, FWTABLES_MAX_SIZE);
 	}
 	if (m->has_irqchip) {
-		if (ioctl(m->vcpu_fd, KVM_GET_LAPIC, &r->lapic) < 0)
+		if (ioctl(fd, KVM_GET_LAPIC, &r->lapic) < 0)
 			return reset_fail(m, "KVM_GET_LAPIC");
 		for (unsigned i = 0; i < 3; i++) {
 			r->chips[i].chip_id = i;
@@ -150,25 +151,27 @@ int machine_save_reset_state(struct machine *m)
 
 static int restore_vcpu(struct machine *m, struct machine_reset_state *r)
 {
-	if (ioctl(m->vcpu_fd, KVM_SET_SREGS, &r->sregs) < 0)
+	int fd = m->cur->fd;
+
+	if (ioctl(fd, KVM_SET_SREGS, &r->sregs) < 0)
 		return reset_fail(m, "KVM_SET_SREGS");
-	if (ioctl(m->vcpu_fd, KVM_SET_REGS, &r->regs) < 0)
+	if (ioctl(fd, KVM_SET_REGS, &r->regs) < 0)
 		return reset_fail(m, "KVM_SET_REGS");
 	if (r->has_xsave) {
-		if (ioctl(m->vcpu_fd, KVM_SET_XSAVE, r->xsave) < 0)
+		if (ioctl(fd, KVM_SET_XSAVE, r->xsave) < 0)
 			return reset_fail(m, "KVM_SET_XSAVE");
-	} else if (ioctl(m->vcpu_fd, KVM_SET_FPU, &r->fpu) < 0) {
+	} else if (ioctl(fd, KVM_SET_FPU, &r->fpu) < 0) {
 		return reset_fail(m, "KVM_SET_FPU");
 	}
-	if (r->has_xcrs && ioctl(m->vcpu_fd, KVM_SET_XCRS, &r->xcrs) < 0)
+	if (r->has_xcrs && ioctl(fd, KVM_SET_XCRS, &r->xcrs) < 0)
 		return reset_fail(m, "KVM_SET_XCRS");
 	struct kvm_msrs *msrs = (struct kvm_msrs *)r->msrs;
-	if (msrs->nmsrs && ioctl(m->vcpu_fd, KVM_SET_MSRS, msrs) != (int)msrs->nmsrs)
+	if (msrs->nmsrs && ioctl(fd, KVM_SET_MSRS, msrs) != (int)msrs->nmsrs)
 		return reset_fail(m, "KVM_SET_MSRS");
-	if (r->has_debugregs && ioctl(m->vcpu_fd, KVM_SET_DEBUGREGS, &r->debugregs) < 0)
+	if (r->has_debugregs && ioctl(fd, KVM_SET_DEBUGREGS, &r->debugregs) < 0)
 		return reset_fail(m, "KVM_SET_DEBUGREGS");
 	if (m->has_irqchip) {
-		if (ioctl(m->vcpu_fd, KVM_SET_LAPIC, &r->lapic) < 0)
+		if (ioctl(fd, KVM_SET_LAPIC, &r->lapic) < 0)
 			return reset_fail(m, "KVM_SET_LAPIC");
 		for (unsigned i = 0; i < 3; i++)
 			if (ioctl(m->vm_fd, KVM_SET_IRQCHIP, &r->chips[i]) < 0)
@@ -177,9 +180,9 @@ static int restore_vcpu(struct machine *m, struct machine_reset_state *r)
 			return reset_fail(m, "KVM_SET_PIT2");
 	}
 	/* Events last: nothing pending or injected from the old run. */
-	if (r->has_events && ioctl(m->vcpu_fd, KVM_SET_VCPU_EVENTS, &r->events) < 0)
+	if (r->has_events && ioctl(fd, KVM_SET_VCPU_EVENTS, &r->events) < 0)
 		return reset_fail(m, "KVM_SET_VCPU_EVENTS");
-	if (ioctl(m->vcpu_fd, KVM_SET_MP_STATE, &r->mp_state) < 0)
+	if (ioctl(fd, KVM_SET_MP_STATE, &r->mp_state) < 0)
 		return reset_fail(m, "KVM_SET_MP_STATE");
 	return 0;
 }
@@ -236,8 +239,8 @@ int machine_reset(struct machine *m)
 	m->cur->regs_valid = m->cur->sregs_valid = false;
 	m->cur->regs_dirty = m->cur->sregs_dirty = false;
 	if (m->has_sync_regs)
-		m->run->kvm_dirty_regs = 0;
-	m->run->immediate_exit = 0;
+		m->cur->run->kvm_dirty_regs = 0;
+	m->cur->run->immediate_exit = 0;
 	m->cur->failed = 0;
 	memset(&m->exits, 0, sizeof(m->exits));
 
