@@ -231,23 +231,7 @@ bool cpu_idle_for_good(struct vcpu *c)
 
 void cpu_start_tick(struct vcpu *c)
 {
-	struct sigevent ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_THREAD_ID;
-	ev.sigev_signo = MACHINE_FLUSH_SIGNAL;
-	ev._sigev_un._tid = gettid();
-	if (timer_create(CLOCK_MONOTONIC, &ev, &c->tick))
-		return;
-	struct itimerspec every = {
-		.it_interval = { 0, MACHINE_FLUSH_INTERVAL_NS },
-		.it_value = { 0, MACHINE_FLUSH_INTERVAL_NS },
-	};
-	if (timer_settime(c->tick, 0, &every, NULL)) {
-		timer_delete(c->tick);
-		return;
-	}
-	c->has_tick = true;
+	c->has_tick = machine_start_tick(&c->tick);
 }
 
 static int write_back_registers(struct vcpu *c)

@@ -66,33 +66,39 @@ static int coalesced_ring_offset(struct machine *m)
 	return offset;
 }
 
+bool machine_start_tick(timer_t *timer)
+{
+	struct sigevent ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = MACHINE_FLUSH_SIGNAL;
+	ev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &ev, timer))
+		return false;
+	struct itimerspec every = {
+		.it_interval = { 0, MACHINE_FLUSH_INTERVAL_NS },
+		.it_value = { 0, MACHINE_FLUSH_INTERVAL_NS },
+	};
+	if (timer_settime(*timer, 0, &every, NULL)) {
+		timer_delete(*timer);
+		return false;
+	}
+	return true;
+}
+
 /* A periodic signal that ends KVM_RUN every 10 ms: queued output is
  * written, new input noticed (and its interrupt raised), a live screen
  * redrawn. */
 static void setup_tick(struct machine *m)
 {
-	struct sigevent ev;
 	sigset_t block;
 
 	sigemptyset(&block);
 	sigaddset(&block, MACHINE_FLUSH_SIGNAL);
 	if (sigprocmask(SIG_BLOCK, &block, NULL))
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_THREAD_ID;
-	ev.sigev_signo = MACHINE_FLUSH_SIGNAL;
-	ev._sigev_un._tid = gettid();
-	if (timer_create(CLOCK_MONOTONIC, &ev, &m->flush_timer))
-		return;
-	struct itimerspec every = {
-		.it_interval = { 0, MACHINE_FLUSH_INTERVAL_NS },
-		.it_value = { 0, MACHINE_FLUSH_INTERVAL_NS },
-	};
-	if (timer_settime(m->flush_timer, 0, &every, NULL)) {
-		timer_delete(m->flush_timer);
-		return;
-	}
-	m->has_flush_timer = true;
+	m->has_flush_timer = machine_start_tick(&m->flush_timer);
 }
 
 /* Output-only ports go through KVM's coalesced PIO ring where the host

@@ -151,6 +151,11 @@ struct machine {
 #define MACHINE_KICK_SIGNAL SIGUSR1
 #define MACHINE_FLUSH_INTERVAL_NS 10000000L
 
+/* Starts a timer that sends MACHINE_FLUSH_SIGNAL to the calling thread
+ * every MACHINE_FLUSH_INTERVAL_NS (the main thread's flush tick, or a
+ * vCPU thread's own). False when the host gives none. */
+bool machine_start_tick(timer_t *timer);
+
 /* Opens /dev/kvm, makes the VM, its RAM and one vCPU. On failure returns a
  * negative errno with machine->error saying what went wrong and what to do;
  * machine_destroy is still safe to call. */
