@@ -884,6 +884,7 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 			struct target_stop *stop)
 {
 	bool was_interrupted = c->interrupted;
+	bool moved = false; /* an instruction of this resume completed */
 	int err = 0;
 
 	uint64_t pc_at_start = cpu_linear_pc(c);
@@ -907,6 +908,7 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 			err = single_step(kt, c, stop);
 			if (err || stop->reason != TARGET_STOP_STEP)
 				break;
+			moved = true;
 			pc = cpu_linear_pc(c);
 			if (pc < how->range_start || pc >= how->range_end)
 				break;
@@ -918,6 +920,7 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 			err = single_step(kt, c, stop);
 			if (err || stop->reason != TARGET_STOP_STEP)
 				break;
+			moved = true;
 		}
 		err = run_guest(kt, c, false, stop);
 		break;
@@ -947,9 +950,13 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 	}
 	/* Interrupted after the guest moved: it may sit on a breakpoint that
 	 * has not fired yet, so the next resume must not step off it. Not
-	 * moved: whatever was owed (a step off a breakpoint) is still owed. */
+	 * moved: whatever was owed (a step off a breakpoint) is still owed.
+	 * The pc alone cannot tell: a loop brings the guest back to where it
+	 * started, and a kick there, before the breakpoint's #DB, would
+	 * otherwise have the next resume step over an unseen hit (several
+	 * vCPUs, a debug-register breakpoint that stays inserted). */
 	if (!err && stop->reason == TARGET_STOP_INTERRUPTED)
-		c->interrupted = cpu_linear_pc(c) != pc_at_start || was_interrupted;
+		c->interrupted = moved || cpu_linear_pc(c) != pc_at_start || was_interrupted;
 	stop->thread = c->index + 1;
 	return err;
 }
