@@ -3,10 +3,9 @@
 `step` and `next` send) with several vCPUs, the others running
 (scheduler-locking off, gdb's default), that starts on a breakpoint. The
 step off it, which that vCPU makes alone, lands on the next instruction:
-a breakpoint there stops the range as a swbreak, as with one vCPU; with
-none there the range runs on. (Debug-register breakpoints are refused
-with several vCPUs for now, so only the software kind.) The guest is
-smp64.elf, whose APs halt at once while the BSP loops through smp_spot
+a breakpoint there stops the range, told as the kind it is (swbreak,
+hwbreak), as with one vCPU; with none there the range runs on. The guest
+is smp64.elf, whose APs halt at once while the BSP loops through smp_spot
 (scenario 3), so only the vCPU stepped can meet the breakpoints."""
 import rsplib
 import testlib
@@ -23,10 +22,10 @@ def thread_of(stop):
     return int(stop.fields["thread"], 16)
 
 
-def range_step_from_spot(bp_at_next):
+def range_step_from_spot(kind_at_next):
     """Stops a vCPU on smp_spot, then range-steps it over [SPOT, NEXT]
-    with or without a software breakpoint on NEXT; returns the stop, the
-    pc where it stopped and the thread."""
+    with a breakpoint of kind_at_next (Z0 or Z1; None: none) on NEXT;
+    returns the stop, the pc where it stopped and the thread."""
     with Stub(["--smp", "2", "--reg", "rdi=3", testlib.guest("smp64.elf")]) as st:
         c = st.client()
         c.load_layout()
@@ -36,21 +35,27 @@ def range_step_from_spot(bp_at_next):
         t = thread_of(stop)
         assert c.cmd("Hg%x" % t) == b"OK" and c.pc() == SPOT
         assert c.read(SPOT, len(PROLOGUE)) == PROLOGUE, "smp_spot's code changed"
-        if bp_at_next:
-            assert c.insert(0, NEXT) == b"OK"
+        if kind_at_next is not None:
+            assert c.insert(kind_at_next, NEXT) == b"OK"
         stop = c.resume("vCont;r%x,%x:%x;c" % (SPOT, NEXT + 1, t), timeout=30)
         assert c.cmd("Hg%x" % thread_of(stop)) == b"OK"
         return stop, c.pc(), t
 
 
-def test_a_range_step_off_a_breakpoint_onto_another_stops_there_as_swbreak():
-    stop, pc, t = range_step_from_spot(True)
+def test_a_range_step_off_a_breakpoint_onto_a_sw_breakpoint_stops_there_as_swbreak():
+    stop, pc, t = range_step_from_spot(0)
     assert stop.kind == "T" and stop.reason == "swbreak" and thread_of(stop) == t, stop
     assert pc == NEXT, hex(pc)
 
 
+def test_a_range_step_off_a_breakpoint_onto_a_hw_breakpoint_stops_there_as_hwbreak():
+    stop, pc, t = range_step_from_spot(1)
+    assert stop.kind == "T" and stop.reason == "hwbreak" and thread_of(stop) == t, stop
+    assert pc == NEXT, hex(pc)
+
+
 def test_a_range_step_off_a_breakpoint_with_none_next_runs_past_it():
-    stop, pc, t = range_step_from_spot(False)
+    stop, pc, t = range_step_from_spot(None)
     assert stop.kind == "T" and stop.reason is None and thread_of(stop) == t, stop
     assert pc == AFTER_NEXT, hex(pc)
 
