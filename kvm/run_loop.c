@@ -874,8 +874,7 @@ static bool guest_reset_restarts(const struct kvm_target *kt, const struct targe
 {
 	const struct devices *dev = &kt->m->devices;
 
-	/* Several vCPUs: a restart resets only vCPU 0, so the reset ends the
-	 * guest instead (main says so). */
+	/* Several vCPUs: kvm/smp.c restarts, with every vCPU parked. */
 	return stop->reason == TARGET_STOP_EXITED && dev->reset_requested && !dev->no_reboot &&
 	       kt->boot && !kt->m->smp;
 }
@@ -928,10 +927,6 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 	default:
 		return -ENOTSUP; /* reverse kinds: kvm/reverse.c */
 	}
-	if (!err && stop->reason == TARGET_STOP_EXITED && kt->m->smp &&
-	    kt->m->devices.reset_requested && !kt->m->devices.no_reboot)
-		snprintf(stop->why, sizeof(stop->why),
-			 "the guest reset itself; with several vCPUs (--smp) a reset ends it");
 	while (!err && guest_reset_restarts(kt, stop)) {
 		/* The breakpoints go back into the new image (gdb still
 		 * believes them inserted), so one at the entry fires again. */

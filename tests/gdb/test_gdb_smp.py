@@ -58,6 +58,20 @@ def test_hbreak_fires_on_several_vcpus_and_no_pass_goes_unseen():
         r.describe()
 
 
+def test_monitor_system_reset_with_four_vcpus_starts_again_from_the_bsp():
+    r = smp(4, 1, ["break smp_spot if id == 2", "continue", "monitor system_reset",
+                   "maint flush register-cache", "info threads", "p spot_hits[2]",
+                   "continue", "p id"])
+    r.expect("Thread 3 \"vCPU 2\" hit Breakpoint 1, smp_spot (id=2)",
+             "the guest was reset and is stopped at its first instruction",
+             "Thread 1 \"vCPU 0\" (vCPU 0: running, long mode)", "_start () at",
+             "Thread 2 \"vCPU 1\" (vCPU 1: waiting for SIPI, real mode) 0x000000000000fff0",
+             "Thread 3 \"vCPU 2\" (vCPU 2: waiting for SIPI, real mode) 0x000000000000fff0",
+             "Thread 4 \"vCPU 3\" (vCPU 3: waiting for SIPI, real mode) 0x000000000000fff0",
+             "Thread 3 \"vCPU 2\" hit Breakpoint 1, smp_spot (id=2)")
+    assert r.values() == ["0", "2"], r.describe()
+
+
 def test_thread_n_shows_that_vcpus_registers_and_frame():
     # APs come up in any order: vCPU 1 first reaches its loop, then vCPU 2
     # stops on the breakpoint.
