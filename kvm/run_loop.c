@@ -10,7 +10,7 @@
  *   rip at it: on PVM our own int3 breakpoint, or the guest's int n, int3,
  *   iret) is our breakpoint or is completed by kvm/insn_complete.c;
  * - on the pc machine `hlt` is KVM's: a vCPU halted with IF=0 comes back
- *   from machine_enter as KVM_EXIT_HLT, the guest's end, and a step after
+ *   from cpu_enter as CPU_GUEST_ENDED, the guest's end, and a step after
  *   a signal that found the vCPU halted first makes it runnable;
  * - a guest that pulls the reset line (0xcf9, the i8042) starts again
  *   from its image, as `monitor system_reset` does, and runs on: gdb sees
@@ -144,9 +144,8 @@ static void stop_exited(struct target_stop *stop, int status)
 	stop->exit_status = status;
 }
 
-/* KVM_EXIT_HLT: one of our breakpoints, or the guest's own end (on the
- * pc machine, where KVM runs hlt itself, machine_enter reports a vCPU
- * halted with IF=0 this way). */
+/* KVM_EXIT_HLT (the bare machine: KVM runs no hlt itself): one of our
+ * breakpoints, or the guest's own end. */
 static void handle_hlt(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
 {
 	uint64_t at = cpu_linear_pc(c) - 1;
@@ -526,6 +525,10 @@ static int run_guest(struct kvm_target *kt, struct vcpu *c, bool stepping,
 			stop->reason = TARGET_STOP_INTERRUPTED;
 			c->maybe_halted = m->has_irqchip;
 			return 0;
+		}
+		if (err == CPU_GUEST_ENDED) {
+			stop_exited(stop, 0);
+			return devices_flush(dev);
 		}
 		if (err)
 			return err;
