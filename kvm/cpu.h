@@ -64,6 +64,10 @@ struct vcpu {
 	bool tick_valid;
 	uint64_t tick_pc;
 	unsigned long exits_since_tick;
+	/* CPU time of the thread running this vCPU, at the last tick and when
+	 * a probe step began: no progress while the host did not run it
+	 * (more busy vCPUs than host CPUs) is not a stall. */
+	uint64_t tick_cpu_ns, probe_cpu_ns;
 	bool lifted;
 	bool probing;       /* a step to see whether the vCPU is stalled */
 	bool probe_stalled; /* ... and it did not finish within a tick */

@@ -324,8 +324,14 @@ static bool pc_follows_hlt(struct kvm_target *kt, struct vcpu *c, uint64_t pc)
 	return pc && vcpu_read_mem_as(kt, c, pc - 1, &before, 1) == 1 && before == HLT_OPCODE;
 }
 
+/* CPU time a vCPU's thread must have had for "no progress" to mean
+ * anything: 1 ms is a thousand instructions even where the host emulates
+ * them, and a starved thread (more busy vCPUs than host CPUs, a loaded
+ * host) gets less between two ticks. */
+#define STALL_MIN_CPU_NS 1000000ULL
+
 /* At a tick: the guest sat at one pc without a single exit since the last
- * tick, and a trapped page may be why. */
+ * tick while its thread ran, and a trapped page may be why. */
 static bool stalled_at_tick(struct kvm_target *kt, struct vcpu *c)
 {
 	if (!kt->m->ntrapped && !c->lifted) {
@@ -333,10 +339,15 @@ static bool stalled_at_tick(struct kvm_target *kt, struct vcpu *c)
 		return false;
 	}
 	uint64_t pc = cpu_linear_pc(c);
-	bool same = c->tick_valid && c->exits_since_tick == 0 && c->tick_pc == pc;
+	uint64_t cpu = thread_cpu_ns();
+	bool ran = cpu - c->tick_cpu_ns >= STALL_MIN_CPU_NS;
+	bool same = c->tick_valid && ran && c->exits_since_tick == 0 && c->tick_pc == pc;
 
+	if (c->tick_valid && !ran && c->exits_since_tick == 0 && c->tick_pc == pc)
+		return false; /* not run enough to tell: wait for the next tick */
 	c->tick_valid = true;
 	c->tick_pc = pc;
+	c->tick_cpu_ns = cpu;
 	c->exits_since_tick = 0;
 	return same && !pc_follows_hlt(kt, c, pc);
 }
@@ -415,6 +426,7 @@ static int probe_then_lift(struct kvm_target *kt, struct vcpu *c, bool stepping,
 	bool blocked = kt->step_blocks_irq;
 	c->probing = true;
 	c->probe_stalled = false;
+	c->probe_cpu_ns = thread_cpu_ns();
 	kt->step_blocks_irq = true; /* an interrupt would look like progress */
 	int err = single_step(kt, c, stop);
 	kt->step_blocks_irq = blocked;
@@ -504,7 +516,9 @@ static int run_guest(struct kvm_target *kt, struct vcpu *c, bool stepping,
 		}
 		if (err == -ETIME) {
 			if (c->probing && (m->ntrapped || c->lifted)) {
-				/* One instruction took a whole tick. */
+				if (thread_cpu_ns() - c->probe_cpu_ns < STALL_MIN_CPU_NS)
+					continue; /* starved, not stalled: the step goes on */
+				/* One instruction took a millisecond of CPU. */
 				c->probe_stalled = true;
 				stop->reason = TARGET_STOP_INTERRUPTED;
 				return 0;

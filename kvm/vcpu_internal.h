@@ -26,6 +26,15 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
+/* CPU time of the calling thread: a vCPU's guest time counts in its
+ * thread's, inside KVM_RUN. */
+static inline uint64_t thread_cpu_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
 /* kvm/vcpu_state.c: addresses and memory, as vCPU c sees them (its CR3,
  * its CS base), or as the current vCPU does (machine_select_cpu). */
 uint64_t cpu_linear_pc(struct vcpu *c);
