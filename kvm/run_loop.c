@@ -903,10 +903,9 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 	case TARGET_RESUME_RANGE:
 		for (bool first = true;; first = false) {
 			uint64_t pc = cpu_linear_pc(c);
-			if (!first && (points_sw_at(kt, c, pc) || points_hw_at(kt, pc))) {
-				stop->reason = points_sw_at(kt, c, pc) || points_hw_at(kt, pc) == 2
-						       ? TARGET_STOP_SWBREAK
-						       : TARGET_STOP_HWBREAK;
+			enum target_stop_reason hit;
+			if (!first && points_break_at(kt, c, pc, &hit)) {
+				stop->reason = hit;
 				stop->addr = pc;
 				break;
 			}
