@@ -64,6 +64,7 @@ struct vcpu {
 	bool tick_valid;
 	uint64_t tick_pc;
 	unsigned long exits_since_tick;
+	uint64_t tick_wall_ns, tick_cpu_ns; /* clocks at that tick (this thread's CPU time) */
 	bool lifted;
 	bool probing;       /* a step to see whether the vCPU is stalled */
 	bool probe_stalled; /* ... and it did not finish within a tick */

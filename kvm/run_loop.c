@@ -323,7 +323,7 @@ static void handle_debug(struct kvm_target *kt, struct vcpu *c, struct target_st
  * every trap lifted, then the traps come back and what it wrote to
  * breakpoint or watched bytes is reconciled (kvm/points.c). */
 
-static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop);
+static int step_instruction(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop);
 
 /* With the in-kernel irqchip a halted vCPU sits after its hlt without
  * exits: that is waiting, not a stall. */
@@ -333,8 +333,19 @@ static bool pc_follows_hlt(struct kvm_target *kt, struct vcpu *c, uint64_t pc)
 	return pc && vcpu_read_mem_as(kt, c, pc - 1, &before, 1) == 1 && before == HLT_OPCODE;
 }
 
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec t;
+	clock_gettime(clock, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
 /* At a tick: the guest sat at one pc without a single exit since the last
- * tick, and a trapped page may be why. */
+ * tick, and a trapped page may be why. Only if this thread had the CPU for
+ * at least half of that time: on a loaded host the vCPU may simply not
+ * have run (a single step then spans two 1 ms recording ticks), and taking
+ * that for a stall lifts traps for nothing, or, already lifted, stops the
+ * guest with "no progress". */
 static bool stalled_at_tick(struct kvm_target *kt, struct vcpu *c)
 {
 	if (!kt->m->ntrapped && !c->lifted) {
@@ -342,11 +353,15 @@ static bool stalled_at_tick(struct kvm_target *kt, struct vcpu *c)
 		return false;
 	}
 	uint64_t pc = cpu_linear_pc(c);
-	bool same = c->tick_valid && c->exits_since_tick == 0 && c->tick_pc == pc;
+	uint64_t wall = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	bool ran = cpu - c->tick_cpu_ns >= (wall - c->tick_wall_ns) / 2;
+	bool same = c->tick_valid && c->exits_since_tick == 0 && c->tick_pc == pc && ran;
 
 	c->tick_valid = true;
 	c->tick_pc = pc;
 	c->exits_since_tick = 0;
+	c->tick_wall_ns = wall;
+	c->tick_cpu_ns = cpu;
 	return same && !pc_follows_hlt(kt, c, pc);
 }
 
@@ -394,7 +409,7 @@ static int run_lifted(struct kvm_target *kt, struct vcpu *c, bool stepping, bool
 	bool blocked = kt->step_blocks_irq;
 	c->lifted = true;
 	kt->step_blocks_irq = block_irq;
-	err = single_step(kt, c, stop);
+	err = step_instruction(kt, c, stop);
 	kt->step_blocks_irq = blocked;
 	c->lift_end_pc = cpu_linear_pc(c);
 	c->lifted = false;
@@ -425,12 +440,14 @@ static int probe_then_lift(struct kvm_target *kt, struct vcpu *c, bool stepping,
 	c->probing = true;
 	c->probe_stalled = false;
 	kt->step_blocks_irq = true; /* an interrupt would look like progress */
-	int err = single_step(kt, c, stop);
+	int err = step_instruction(kt, c, stop);
 	kt->step_blocks_irq = blocked;
 	c->probing = false;
 	if (err)
 		return err;
-	if (c->probe_stalled)
+	/* A probe that ran its instruction before the tick ended it is no
+	 * stall, and running lifted would run the next instruction too. */
+	if (c->probe_stalled && stop->reason != TARGET_STOP_STEP)
 		return run_lifted(kt, c, stepping, true, stop);
 	if (stop->reason != TARGET_STOP_STEP || stepping)
 		return 1;
@@ -759,8 +776,12 @@ static void clear_leaked_trap_flag(struct kvm_target *kt, struct vcpu *c,
 	}
 }
 
-/* Exactly one instruction, with a breakpoint at pc lifted for it. */
-static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
+/* Exactly one instruction, with a breakpoint at pc lifted for it; not
+ * counted for recording (single_step does that). Steps nest: a step whose
+ * KVM_RUN sees two ticks without an exit probes for a stall with a step of
+ * its own, which may run the instruction lifted with a third: all of them
+ * run that one instruction. */
+static int step_instruction(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
 {
 	struct machine *m = kt->m;
 	uint8_t insn[15];
@@ -860,9 +881,20 @@ static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop
 		regs->rcx = (regs->rcx & ~mask) | count; /* the step did not run */
 		cpu_regs_changed(c);
 	}
-	if (kt->rev)
-		reverse_stepped(kt->rev, stop);
 	return 0;
+}
+
+/* A step as the debugger asks for it, and as recording by single steps
+ * counts it: once, here, however many nested steps it took (a step
+ * counted at every level put every position after a loaded moment one
+ * too far, in recording and replay alike). */
+static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
+{
+	int err = step_instruction(kt, c, stop);
+
+	if (!err && kt->rev)
+		reverse_stepped(kt->rev, stop);
+	return err;
 }
 
 /* The guest's end was a reset that starts it again: not with --no-reboot,
