@@ -281,7 +281,12 @@ static bool only_tick(void)
 	return true;
 }
 
-/* Whether any signal is pending (they stay pending after KVM_RUN). */
+/* Whether a signal other than the tick is pending (they stay pending
+ * after KVM_RUN). A tick that came in after only_tick looked is no reason
+ * to end the run: the next KVM_RUN returns at once and the loop takes it
+ * as a tick (so the first run after a state restore, which may return
+ * EINTR with no signal at all, is not mistaken for an interruption when
+ * a tick lands at that moment). */
 static bool signal_waiting(void)
 {
 	sigset_t pending;
@@ -289,7 +294,7 @@ static bool signal_waiting(void)
 	if (sigpending(&pending))
 		return true;
 	for (int sig = 1; sig < SIGRTMIN; sig++)
-		if (sigismember(&pending, sig))
+		if (sig != MACHINE_FLUSH_SIGNAL && sigismember(&pending, sig))
 			return true;
 	return false;
 }

@@ -496,8 +496,11 @@ static int leave_past(struct reverse *r)
 	return 0;
 }
 
-/* The history before the segment that diverged goes; the machine is put
- * at the oldest state left, which is exact (it was recorded). */
+/* The history before the segment that diverged goes, and the machine goes
+ * back to the present: the state recording had reached when replay began,
+ * restored from its snapshot, never the state the diverged replay left. The
+ * guest then runs on from there exactly as it would have without a trip
+ * into the past; what is left of the history stays usable. */
 static int cut_at_divergence(struct reverse *r, struct target_stop *stop)
 {
 	long at = history_find(&r->h, position(r));
@@ -513,16 +516,13 @@ static int cut_at_divergence(struct reverse *r, struct target_stop *stop)
 	stop->reason = TARGET_STOP_DIVERGED;
 	snprintf(stop->why, sizeof(stop->why), "%.110s; history before instruction %llu dropped",
 		 r->why, (unsigned long long)r->h.snaps[keep].pos);
-	int err = restore(r, keep);
+	int err = leave_past(r);
 	if (err)
 		return err;
 	history_drop_before(&r->h, keep);
-	r->cur_snap = 0;
-	r->cursor = history_input_after(&r->h, r->h.snaps[0].pos);
-	if (present(r) == 0) {
-		r->in_past = false;
-		r->m->discard_output = false;
-	}
+	r->cur_snap = present(r);
+	r->cursor = r->h.ninputs;
+	stop->addr = vcpu_linear_pc(r->m);
 	return 0;
 }
 
@@ -615,11 +615,15 @@ static int arrive(struct reverse *r)
 	return 0;
 }
 
-/* Puts the machine at exactly position pos of the history. */
-static int go_to(struct reverse *r, uint64_t pos)
+/* Puts the machine at exactly position pos of the history, unless a
+ * signal for the stub comes first: then *interrupted says so (its reason
+ * is TARGET_STOP_STEP otherwise). */
+static int go_to(struct reverse *r, uint64_t pos, struct target_stop *interrupted)
 {
 	long i = history_find(&r->h, pos);
 	struct target_stop st;
+
+	interrupted->reason = TARGET_STOP_STEP;
 
 	if (i < 0)
 		return -EINVAL;
@@ -632,6 +636,12 @@ static int go_to(struct reverse *r, uint64_t pos)
 		int err = replay_step(r, &st);
 		if (err)
 			return err;
+		if (st.reason == TARGET_STOP_INTERRUPTED) {
+			/* A signal for the stub (gdb's ^C) before the step ran:
+			 * an exact recorded state all the same, no divergence. */
+			*interrupted = st;
+			return 0;
+		}
 		if (st.reason != TARGET_STOP_STEP && !is_hit(st.reason))
 			break;
 	}
@@ -724,8 +734,8 @@ static int reverse_step(struct reverse *r, struct target_stop *stop)
 		stop->reason = TARGET_STOP_HISTORY_BEGIN;
 		return 0;
 	}
-	int err = go_to(r, now - 1);
-	if (err)
+	int err = go_to(r, now - 1, stop);
+	if (err || stop->reason == TARGET_STOP_INTERRUPTED)
 		return err;
 	stop->reason = TARGET_STOP_STEP;
 	stop->addr = vcpu_linear_pc(r->m);
@@ -759,8 +769,8 @@ static int reverse_continue(struct reverse *r, struct target_stop *stop)
 			return 0;
 		}
 		if (hit.found) {
-			err = go_to(r, hit.pos);
-			if (err)
+			err = go_to(r, hit.pos, stop);
+			if (err || stop->reason == TARGET_STOP_INTERRUPTED)
 				return err;
 			*stop = hit.stop;
 			return 0;
@@ -793,6 +803,10 @@ static int forward_continue(struct reverse *r, struct target_stop *stop, bool *l
 	*live = false;
 	for (;;) {
 		size_t next = r->cur_snap + 1;
+		if (next > present(r)) {
+			*live = true;
+			return leave_past(r);
+		}
 		uint64_t bound = r->h.snaps[next].pos;
 		r->scanning = true;
 		r->scan_end = bound;
@@ -944,6 +958,8 @@ int reverse_resume(struct reverse *r, const struct target_resume *how,
 	}
 	if (err == -ECANCELED && r->diverged)
 		err = cut_at_divergence(r, stop);
+	else if (!err && r->in_past && r->cur_snap == present(r))
+		err = leave_past(r); /* nothing to go back to: still the present */
 	int tick = machine_set_tick_interval(r->m, RECORD_TICK_NS);
 	if (!err && tick && tick != -ENOTSUP)
 		err = tick;

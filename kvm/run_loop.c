@@ -314,7 +314,7 @@ static void handle_debug(struct kvm_target *kt, struct vcpu *c, struct target_st
  * every trap lifted, then the traps come back and what it wrote to
  * breakpoint or watched bytes is reconciled (kvm/points.c). */
 
-static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop);
+static int step_instruction(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop);
 
 /* With the in-kernel irqchip a halted vCPU sits after its hlt without
  * exits: that is waiting, not a stall. */
@@ -327,7 +327,10 @@ static bool pc_follows_hlt(struct kvm_target *kt, struct vcpu *c, uint64_t pc)
 /* CPU time a vCPU's thread must have had for "no progress" to mean
  * anything: 1 ms is a thousand instructions even where the host emulates
  * them, and a starved thread (more busy vCPUs than host CPUs, a loaded
- * host) gets less between two ticks. */
+ * host) gets less between two ticks. Taking such a tick for a stall lifts
+ * traps for nothing or, already lifted, stops the guest with "no
+ * progress"; during recording (1 ms ticks) it also nested a probe step
+ * inside a counted one. */
 #define STALL_MIN_CPU_NS 1000000ULL
 
 /* At a tick: the guest sat at one pc without a single exit since the last
@@ -396,7 +399,7 @@ static int run_lifted(struct kvm_target *kt, struct vcpu *c, bool stepping, bool
 	bool blocked = kt->step_blocks_irq;
 	c->lifted = true;
 	kt->step_blocks_irq = block_irq;
-	err = single_step(kt, c, stop);
+	err = step_instruction(kt, c, stop);
 	kt->step_blocks_irq = blocked;
 	c->lift_end_pc = cpu_linear_pc(c);
 	c->lifted = false;
@@ -428,12 +431,14 @@ static int probe_then_lift(struct kvm_target *kt, struct vcpu *c, bool stepping,
 	c->probe_stalled = false;
 	c->probe_cpu_ns = thread_cpu_ns();
 	kt->step_blocks_irq = true; /* an interrupt would look like progress */
-	int err = single_step(kt, c, stop);
+	int err = step_instruction(kt, c, stop);
 	kt->step_blocks_irq = blocked;
 	c->probing = false;
 	if (err)
 		return err;
-	if (c->probe_stalled)
+	/* A probe that ran its instruction before the tick ended it is no
+	 * stall, and running lifted would run the next instruction too. */
+	if (c->probe_stalled && stop->reason != TARGET_STOP_STEP)
 		return run_lifted(kt, c, stepping, true, stop);
 	if (stop->reason != TARGET_STOP_STEP || stepping)
 		return 1;
@@ -768,8 +773,12 @@ static void clear_leaked_trap_flag(struct kvm_target *kt, struct vcpu *c,
 	}
 }
 
-/* Exactly one instruction, with a breakpoint at pc lifted for it. */
-static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
+/* Exactly one instruction, with a breakpoint at pc lifted for it; not
+ * counted for recording (single_step does that). Steps nest: a step whose
+ * KVM_RUN sees two ticks without an exit probes for a stall with a step of
+ * its own, which may run the instruction lifted with a third: all of them
+ * run that one instruction. */
+static int step_instruction(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
 {
 	struct machine *m = kt->m;
 	uint8_t insn[15];
@@ -869,9 +878,20 @@ static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop
 		regs->rcx = (regs->rcx & ~mask) | count; /* the step did not run */
 		cpu_regs_changed(c);
 	}
-	if (kt->rev)
-		reverse_stepped(kt->rev, stop);
 	return 0;
+}
+
+/* A step as the debugger asks for it, and as recording by single steps
+ * counts it: once, here, however many nested steps it took (a step
+ * counted at every level put every position after a loaded moment one
+ * too far, in recording and replay alike). */
+static int single_step(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
+{
+	int err = step_instruction(kt, c, stop);
+
+	if (!err && kt->rev)
+		reverse_stepped(kt->rev, stop);
+	return err;
 }
 
 /* The guest's end was a reset that starts it again: not with --no-reboot,

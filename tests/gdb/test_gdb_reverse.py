@@ -161,9 +161,13 @@ def test_a_gdb_write_while_recording_is_replayed_and_writes_are_refused_in_the_p
     r.expect("Cannot access memory", "exited with code")
 
 
+BY_STEPS = {"KVMSTUB_TEST_RECORD_BY_STEPS": "1"}
+
+
 def test_recording_by_single_steps_where_there_is_no_counter_goes_back_the_same():
     # What a host without KVM's instruction counter gets (forced here; on
     # the bare machine: recording by steps does not take interrupts yet).
+    # Exact, with no divergence, also on a loaded host.
     ref_out, ref_status = reference_run()
     r = record_session([
         "monitor record status",
@@ -171,17 +175,9 @@ def test_recording_by_single_steps_where_there_is_no_counter_goes_back_the_same(
         "p v", "reverse-continue", "p v",
         "reverse-finish", "p i", "delete",
         "watch total", "reverse-continue", "p total",
-        "delete", "continue"], stub_args=("--record", "--machine", "bare"),
-        env={"KVMSTUB_TEST_RECORD_BY_STEPS": "1"})
-    r.expect("recording: on (every instruction single-stepped)")
-    if b"replay diverged" in r.stub_err:
-        # Known, intermittent on a loaded host: recording by steps can log a
-        # port read one instruction off, and replay then diverges. It must
-        # be reported (it is, above) and never give wrong values: the next
-        # reverse command after the cut finds no history.
-        assert b"history before instruction" in r.stub_err, r.describe()
-        return
-    r.expect("Old value = ", "New value = ")
+        "delete", "continue"], stub_args=("--record", "--machine", "bare"), env=BY_STEPS)
+    r.expect("recording: on (every instruction single-stepped)", "Old value = ", "New value = ")
+    assert b"replay diverged" not in r.stub_err, r.describe()
     assert r.values()[:4] == ["96354", "3105", "2", "97"], r.describe()
     assert r.stub_out == ref_out and r.status == ref_status, r.describe()
 
@@ -255,17 +251,33 @@ def test_registers_and_memory_at_a_reverse_stop_equal_a_forward_run_at_that_inst
     assert a == b, "reverse stop:\n%s\nforward run:\n%s" % (a, b)
 
 
-def test_a_replay_that_diverges_is_reported_and_the_history_cut():
+def diverge_then_run_to_the_end(stub_args, env):
+    ref_out, ref_status = reference_run()
     r = record_session([
         "break string_out", "continue",
         "break read_input", "reverse-continue",
+        "bt 1",
         "monitor record status",
-        "monitor record off",
-        "delete", "continue"], env={"KVMSTUB_TEST_PERTURB_REPLAY": "1"})
-    r.expect("replay diverged", "recording: on", "positions ", "recording: off")
+        "delete", "continue"], stub_args=stub_args, env=dict(env, KVMSTUB_TEST_PERTURB_REPLAY="1"))
+    # Reported, to gdb and on stderr; the history before the segment that
+    # diverged is gone; the machine is back at the present (where the
+    # reverse-continue began), not where the wrong replay got to, so the
+    # guest ends exactly as a run without recording does.
+    r.expect("replay diverged", "#0  string_out", "recording: on", "positions ",
+             "exited with code")
+    assert "replaying: at instruction" not in r.out, r.describe()
     first = int(re.search(r"positions (\d+) to", r.out).group(1))
     assert first > 0, r.describe()
     assert b"replay diverged" in r.stub_err, r.stub_err
+    assert r.stub_out == ref_out and r.status == ref_status, r.describe()
+
+
+def test_a_replay_that_diverges_is_reported_the_history_cut_and_the_guest_ends_as_unrecorded():
+    diverge_then_run_to_the_end(("--record",), {})
+
+
+def test_by_steps_a_replay_that_diverges_is_reported_and_the_guest_ends_as_unrecorded():
+    diverge_then_run_to_the_end(("--record", "--machine", "bare"), BY_STEPS)
 
 
 def test_record_limit_keeps_the_newest_history_within_the_limit():
