@@ -89,6 +89,17 @@ static void kick(pid_t tid)
 	tgkill(getpid(), tid, MACHINE_KICK_SIGNAL);
 }
 
+/* One vCPU's resume, its stop stamped with the time of the exit that
+ * ended it (0 if it never entered KVM_RUN). */
+static int resume_cpu_timed(struct kvm_target *kt, struct vcpu *c, const struct target_resume *how,
+			    struct target_stop *stop)
+{
+	c->exit_ns = 0;
+	int err = run_loop_resume_cpu(kt, c, how, stop);
+	stop->event_ns = c->exit_ns;
+	return err;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct smp_cpu *me = arg;
@@ -120,7 +131,7 @@ static void *vcpu_thread(void *arg)
 		c->stop_requested = false;
 		me->started_ns = now_ns();
 		pthread_cond_broadcast(&s->parked); /* stop_all may wait for this */
-		me->err = run_loop_resume_cpu(s->kt, c, &how, &me->stop);
+		me->err = resume_cpu_timed(s->kt, c, &how, &me->stop);
 		(void)take_kick(); /* it has stopped anyway */
 		me->last_ran_ns = now_ns();
 		me->seq = ++s->seq;
@@ -366,6 +377,7 @@ static bool take_pending(struct smp *s, struct target_stop *stop)
 	if (!best)
 		return false;
 	*stop = best->pending_stop;
+	stop->event_ns = 0; /* its event was long ago: gdb was busy with another */
 	best->pending = false;
 	return true;
 }
@@ -389,7 +401,7 @@ static void run_round(struct smp *s, bool *external)
 	if (boot->runs) {
 		s->boot_started_ns = now_ns();
 		s->boot_running = true;
-		boot->err = run_loop_resume_cpu(s->kt, boot->c, &boot->how, &boot->stop);
+		boot->err = resume_cpu_timed(s->kt, boot->c, &boot->how, &boot->stop);
 		s->boot_running = false;
 		boot->seq = ++s->seq;
 		boot->ran = true;
@@ -408,7 +420,7 @@ static void step_alone(struct smp *s, struct smp_cpu *p)
 
 	(void)take_kick(); /* a kick left by an earlier stop would end it at once */
 	if (p == &s->cpu[0]) {
-		p->err = run_loop_resume_cpu(s->kt, p->c, &step, &p->stop);
+		p->err = resume_cpu_timed(s->kt, p->c, &step, &p->stop);
 		return;
 	}
 	struct target_resume planned = p->how;

@@ -2,7 +2,8 @@
  * monitor, PhyMemMode and restarts: the vCPU's whole system state,
  * guest-physical memory (breakpoint bytes shadowed), translation through
  * the guest's page tables, the in-kernel interrupt controllers, exit
- * counts, trace-io, and starting the guest again from its image. */
+ * counts and stop latencies, trace-io, and starting the guest again from
+ * its image. */
 #include "kvm/sysops.h"
 #include "kvm/reverse.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "kvm/machine.h"
 #include "kvm/mmu.h"
@@ -202,6 +204,32 @@ int sysops_exit_counts(void *t, struct target_exit_counts *counts)
 {
 	exit_stats_report(&impl(t)->m->exits, counts);
 	return 0;
+}
+
+/* Timed: what the guest did (Ctrl-C, the guest's end and replay's stops
+ * are not events of a vCPU). One clock read per stop. */
+void sysops_stop_reported(void *t, const struct target_stop *stop)
+{
+	struct timespec now;
+
+	switch (stop->reason) {
+	case TARGET_STOP_STEP:
+	case TARGET_STOP_SWBREAK:
+	case TARGET_STOP_HWBREAK:
+	case TARGET_STOP_WATCH:
+	case TARGET_STOP_RWATCH:
+	case TARGET_STOP_AWATCH:
+	case TARGET_STOP_CRASH:
+		break;
+	default:
+		return;
+	}
+	if (!stop->event_ns)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	if (now_ns >= stop->event_ns)
+		exit_stats_stop_latency(&impl(t)->m->exits, now_ns - stop->event_ns);
 }
 
 /* Output ports are queued in KVM's coalesced ring without exits; tracing
