@@ -10,7 +10,10 @@
  *      CPU halts with interrupts off (the guest ends, status 0);
  *   1  every CPU loops through smp_spot() for ever (breakpoint races);
  *   2  as 1, but AP 1 triple-faults after 2000 turns;
- *   3  the APs halt at once (cli; hlt), the BSP loops through smp_spot().
+ *   3  the APs halt at once (cli; hlt), the BSP loops through smp_spot();
+ *   4  as 0, but the first boot (counted in CMOS RAM byte 0x41, which a
+ *      reset keeps, as on a PC) then resets the machine through port
+ *      0xcf9 with the APs halted: the second boot starts them again.
  * Output is fixed text, so tests compare it line by line. */
 #include "io.h"
 #include "uart.h"
@@ -271,6 +274,7 @@ void ap_main(unsigned id)
 	__asm__ volatile("lock incl %0" : "+m"(arrived));
 	switch (scenario_now) {
 	case 0:
+	case 4:
 		count();
 		__asm__ volatile("lock incl %0" : "+m"(finished));
 		return; /* cli; hlt in smp_trampoline.S */
@@ -294,6 +298,15 @@ void kernel_main(unsigned long scenario)
 
 	scenario_now = scenario;
 	print("smp: BSP up\n");
+	unsigned boot = 0;
+	if (scenario == 4) {
+		outb(0x70, 0x41);
+		boot = inb(0x71) + 1u;
+		outb(0x71, (unsigned char)boot);
+		print("smp: boot ");
+		print_uint(boot);
+		print("\n");
+	}
 	n_mp = from_mp_table();
 	n_madt = from_madt();
 	n_fw = from_fw_cfg();
@@ -316,13 +329,17 @@ void kernel_main(unsigned long scenario)
 	if (scenario == 3) /* time for the APs to reach their hlt */
 		for (int i = 0; i < 50; i++)
 			pause_a_little();
-	if (scenario == 0) {
+	if (scenario == 0 || scenario == 4) {
 		count();
 		while (finished < arrived)
 			;
 		print("smp: total ");
 		print_uint(total);
 		print("\n");
+		if (boot == 1) {
+			outb(0xcf9, 0x02);
+			outb(0xcf9, 0x06);
+		}
 		return; /* hlt with IF=0 in start64.S */
 	}
 	spin(0);

@@ -161,15 +161,16 @@ static void uart_fill(struct devices *d)
 	uart_receive(&d->uart, buf, read_input(d, buf, uart_rx_room(&d->uart)));
 }
 
-/* The keyboard types what stdin has, a character at a time, while its
- * controller has room for the scancodes. */
+/* The keyboard types what stdin has, a character at a time, while it
+ * sends keys and has room for their scancodes; the rest waits in stdin. */
 static void keyboard_fill(struct devices *d)
 {
 	uint8_t buf[I8042_QUEUE / 4];
+	unsigned room = d->keyboard ? i8042_type_room(&d->kbc) : 0;
 
-	if (!d->keyboard || !i8042_can_type(&d->kbc))
+	if (!room)
 		return;
-	size_t n = read_input(d, buf, (I8042_QUEUE - d->kbc.count) / 4);
+	size_t n = read_input(d, buf, room);
 	for (size_t i = 0; i < n; i++)
 		(void)i8042_type_ascii(&d->kbc, buf[i]);
 }

@@ -30,35 +30,65 @@ void i8042_init(struct i8042 *k)
 	k->scanning = true;
 }
 
+static void fifo_push(struct i8042_fifo *f, uint8_t byte)
+{
+	if (f->count == I8042_QUEUE)
+		return; /* a full buffer drops, as the keyboard's own does */
+	f->bytes[(f->head + f->count) % I8042_QUEUE] = byte;
+	f->count++;
+}
+
+static uint8_t fifo_pop(struct i8042_fifo *f)
+{
+	uint8_t byte = f->bytes[f->head];
+
+	f->head = (f->head + 1) % I8042_QUEUE;
+	f->count--;
+	return byte;
+}
+
+/* An answer to a command of the guest's. */
 static void push(struct i8042 *k, uint8_t byte)
 {
-	if (k->count == I8042_QUEUE)
-		return; /* a full buffer drops, as the keyboard's own does */
-	k->queue[(k->head + k->count) % I8042_QUEUE] = byte;
-	k->count++;
+	fifo_push(&k->answers, byte);
+}
+
+/* Whether typed scancodes reach the controller: the keyboard sends while
+ * it scans and its port is enabled; otherwise they wait in the keyboard
+ * (a real one holds them while the controller inhibits its clock). */
+static bool keys_flow(const struct i8042 *k)
+{
+	return k->scanning && !(k->command_byte & CB_KBD_DISABLED);
+}
+
+/* Whether port 0x60 has a byte for the guest. Answers go first: a real
+ * controller inhibits the keyboard while it runs a command and the
+ * keyboard's bytes wait (a byte cut off mid-transfer is sent again), so a
+ * key not yet read cannot stand between a command and its answer. */
+static bool has_data(const struct i8042 *k)
+{
+	return k->answers.count || (k->keys.count && keys_flow(k));
 }
 
 uint8_t i8042_read_data(struct i8042 *k)
 {
-	uint8_t byte;
-
-	if (!k->count)
-		return 0; /* an empty buffer reads stale; 0 is as good */
-	byte = k->queue[k->head];
-	k->head = (k->head + 1) % I8042_QUEUE;
-	k->count--;
-	return byte;
+	if (k->answers.count)
+		k->last_read = fifo_pop(&k->answers);
+	else if (k->keys.count && keys_flow(k))
+		k->last_read = fifo_pop(&k->keys);
+	/* Nothing waiting: the output buffer still holds the last byte. */
+	return k->last_read;
 }
 
 uint8_t i8042_read_status(const struct i8042 *k)
 {
-	return (uint8_t)((k->count ? STATUS_OBF : 0) | (k->command_byte & CB_SYS ? STATUS_SYS : 0) |
+	return (uint8_t)((has_data(k) ? STATUS_OBF : 0) | (k->command_byte & CB_SYS ? STATUS_SYS : 0) |
 			 (k->last_was_command ? STATUS_CMD : 0) | STATUS_UNLOCKED);
 }
 
 bool i8042_irq_level(const struct i8042 *k)
 {
-	return k->count && (k->command_byte & CB_KBD_INT);
+	return has_data(k) && (k->command_byte & CB_KBD_INT);
 }
 
 /* A byte to port 0x60 with no controller command waiting: a command for
@@ -98,6 +128,9 @@ static void keyboard_command(struct i8042 *k, uint8_t value)
 		push(k, KBD_ACK);
 		return;
 	case 0xff: /* reset and self-test */
+		/* A real keyboard empties its buffer here; ours keeps what was
+		 * typed: it is the user's input, and a guest that resets the
+		 * keyboard while starting must not lose keys sent early. */
 		k->scanning = true;
 		push(k, KBD_ACK);
 		push(k, KBD_SELF_TEST_OK);
@@ -151,6 +184,10 @@ void i8042_write_command(struct i8042 *k, uint8_t value)
 		push(k, 0xff);
 		return;
 	case 0xaa: /* controller self-test */
+		/* It resets the controller: answers not read are gone (the
+		 * output buffer holds 0x55 now); typed keys are the
+		 * keyboard's and stay. */
+		k->answers.count = 0;
 		k->command_byte |= CB_SYS;
 		push(k, 0x55);
 		return;
@@ -175,9 +212,9 @@ void i8042_write_command(struct i8042 *k, uint8_t value)
 	}
 }
 
-bool i8042_can_type(const struct i8042 *k)
+unsigned i8042_type_room(const struct i8042 *k)
 {
-	return k->scanning && !(k->command_byte & CB_KBD_DISABLED) && I8042_QUEUE - k->count >= 4;
+	return keys_flow(k) ? (I8042_QUEUE - k->keys.count) / 4 : 0;
 }
 
 /* Set-1 make codes of a US keyboard, unshifted and shifted characters. */
@@ -231,10 +268,10 @@ bool i8042_type_ascii(struct i8042 *k, uint8_t ch)
 	if (!code)
 		return false;
 	if (modifier)
-		push(k, modifier);
-	push(k, code);
-	push(k, code | SCAN_BREAK);
+		fifo_push(&k->keys, modifier);
+	fifo_push(&k->keys, code);
+	fifo_push(&k->keys, code | SCAN_BREAK);
 	if (modifier)
-		push(k, modifier | SCAN_BREAK);
+		fifo_push(&k->keys, modifier | SCAN_BREAK);
 	return true;
 }

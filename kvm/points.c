@@ -155,9 +155,8 @@ static int insert_sw(struct kvm_target *kt, uint64_t addr)
 	/* Not mapped yet (a higher-half kernel before it loads its page
 	 * tables): a debug register matches the linear address anyway. */
 	if (vcpu_translate(kt->m, addr, &phys, &span)) {
-		int err = insert_hw_slot(kt, addr, true);
-		if (err == 0 || err == -EBUSY)
-			return err == 0 ? 0 : -EFAULT;
+		if (insert_hw_slot(kt, addr, true) == 0)
+			return 0;
 		refuse(kt, "the address is not mapped yet (a debug register could watch it, "
 			   "but all four are in use)");
 		return -EFAULT;
@@ -166,9 +165,8 @@ static int insert_sw(struct kvm_target *kt, uint64_t addr)
 	 * int3 goes to the guest's IVT, and whose hlt now waits for
 	 * interrupts): the four debug registers are all there is. */
 	if (!kt->bp_opcode || (!kt->sw_bp_real_mode && !(machine_sregs(kt->m)->cr0 & 1))) {
-		int err = insert_hw_slot(kt, addr, true);
-		if (err == 0 || err == -EBUSY)
-			return err == 0 ? 0 : -ENOSPC;
+		if (insert_hw_slot(kt, addr, true) == 0)
+			return 0;
 		refuse(kt, "all four debug registers are in use: in real mode on this host "
 			   "software breakpoints use debug registers");
 		return -ENOSPC;
@@ -204,21 +202,9 @@ static int remove_sw(struct kvm_target *kt, uint64_t addr)
 	return 0; /* gdb removes what it thinks is there; not an error */
 }
 
-/* With several vCPUs a debug-register breakpoint can lose a hit when
- * vCPUs reach it at once (tests/rsp/test_smp_races.py shows it; the
- * cause is not found yet), so none is placed: a refusal is honest, a
- * breakpoint that sometimes does not stop is not. */
-#define SMP_DR_REFUSAL "debug-register breakpoints are not offered with several vCPUs " \
-		       "(--smp) yet: under races they can miss a hit; use software breakpoints"
-
 static int insert_hw_slot(struct kvm_target *kt, uint64_t addr, bool for_sw)
 {
 	int free_slot = -1;
-
-	if (kt->m->smp) {
-		refuse(kt, SMP_DR_REFUSAL);
-		return -EBUSY;
-	}
 
 	for (int i = 0; i < 4; i++) {
 		if (kt->hw_used[i] && !kt->hw_watch[i] && kt->hw_addr[i] == addr &&
@@ -239,8 +225,6 @@ static int insert_hw_slot(struct kvm_target *kt, uint64_t addr, bool for_sw)
 static int insert_hw(struct kvm_target *kt, uint64_t addr)
 {
 	int err = insert_hw_slot(kt, addr, false);
-	if (err == -EBUSY)
-		return -ENOSPC;
 	if (err)
 		refuse(kt, "all four debug registers are in use (hardware breakpoints, "
 			   "and software ones where this mode needs them)");
@@ -261,7 +245,7 @@ static int remove_hw(struct kvm_target *kt, uint64_t addr)
 static int insert_watch_dr(struct kvm_target *kt, enum target_point kind, uint64_t addr,
 			   uint64_t len)
 {
-	if (!kt->dr_watch_fires || kind == TARGET_POINT_READ || kt->m->smp ||
+	if (!kt->dr_watch_fires || kind == TARGET_POINT_READ ||
 	    (len != 1 && len != 2 && len != 4 && len != 8) || addr % len)
 		return -ENOSPC;
 	for (int i = 0; i < 4; i++) {

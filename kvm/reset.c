@@ -23,7 +23,9 @@ static const uint32_t reset_msrs[] = {
 };
 #define RESET_MSRS (sizeof(reset_msrs) / sizeof(reset_msrs[0]))
 
-struct machine_reset_state {
+/* One vCPU as KVM created it: vCPU 0 ready to boot, the others waiting
+ * for INIT/SIPI with their local APIC as at power-on. */
+struct vcpu_reset_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_fpu fpu;
@@ -36,8 +38,11 @@ struct machine_reset_state {
 	 * as aligned bytes (KVM_GET_XSAVE fills the legacy 4 KiB region). */
 	_Alignas(8) uint8_t xsave[sizeof(struct kvm_xsave)];
 	_Alignas(8) uint8_t msrs[sizeof(struct kvm_msrs) + RESET_MSRS * sizeof(struct kvm_msr_entry)];
+	struct kvm_lapic_state lapic; /* pc machine only */
+};
+
+struct machine_reset_state {
 	/* The in-kernel irqchip's state as created (pc machine only). */
-	struct kvm_lapic_state lapic;
 	struct kvm_irqchip chips[3];
 	struct kvm_pit_state2 pit;
 	bool has_pit;
@@ -45,6 +50,8 @@ struct machine_reset_state {
 	 * tables): restored when a restart cleared it. */
 	bool has_firmware;
 	uint8_t firmware[FWTABLES_MAX_SIZE];
+	unsigned ncpus;
+	struct vcpu_reset_state cpu[];
 };
 
 static int reset_fail(struct machine *m, const char *what)
@@ -96,27 +103,24 @@ int machine_collect_dirty(struct machine *m, const struct machine_slot *slot)
 	return 0;
 }
 
-int machine_save_reset_state(struct machine *m)
+static int save_vcpu(struct machine *m, const struct vcpu *c, struct vcpu_reset_state *r)
 {
-	struct machine_reset_state *r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	free(m->reset_state);
-	m->reset_state = r;
-	if (ioctl(m->vcpu_fd, KVM_GET_REGS, &r->regs) < 0)
+	int fd = c->fd;
+
+	if (ioctl(fd, KVM_GET_REGS, &r->regs) < 0)
 		return reset_fail(m, "KVM_GET_REGS");
-	if (ioctl(m->vcpu_fd, KVM_GET_SREGS, &r->sregs) < 0)
+	if (ioctl(fd, KVM_GET_SREGS, &r->sregs) < 0)
 		return reset_fail(m, "KVM_GET_SREGS");
-	if (ioctl(m->vcpu_fd, KVM_GET_FPU, &r->fpu) < 0)
+	if (ioctl(fd, KVM_GET_FPU, &r->fpu) < 0)
 		return reset_fail(m, "KVM_GET_FPU");
-	if (ioctl(m->vcpu_fd, KVM_GET_MP_STATE, &r->mp_state) < 0)
+	if (ioctl(fd, KVM_GET_MP_STATE, &r->mp_state) < 0)
 		return reset_fail(m, "KVM_GET_MP_STATE");
-	r->has_debugregs = ioctl(m->vcpu_fd, KVM_GET_DEBUGREGS, &r->debugregs) == 0;
-	r->has_events = ioctl(m->vcpu_fd, KVM_GET_VCPU_EVENTS, &r->events) == 0;
+	r->has_debugregs = ioctl(fd, KVM_GET_DEBUGREGS, &r->debugregs) == 0;
+	r->has_events = ioctl(fd, KVM_GET_VCPU_EVENTS, &r->events) == 0;
 	r->has_xcrs = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
-		      ioctl(m->vcpu_fd, KVM_GET_XCRS, &r->xcrs) == 0;
+		      ioctl(fd, KVM_GET_XCRS, &r->xcrs) == 0;
 	r->has_xsave = ioctl(m->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 &&
-		       ioctl(m->vcpu_fd, KVM_GET_XSAVE, r->xsave) == 0;
+		       ioctl(fd, KVM_GET_XSAVE, r->xsave) == 0;
 	/* One by one: KVM_GET_MSRS stops at the first MSR it cannot read,
 	 * and the ones a host lacks are simply not restored. */
 	struct kvm_msrs *msrs = (struct kvm_msrs *)r->msrs;
@@ -127,17 +131,34 @@ int machine_save_reset_state(struct machine *m)
 		memset(one, 0, sizeof(one));
 		head->nmsrs = 1;
 		head->entries[0].index = reset_msrs[i];
-		if (ioctl(m->vcpu_fd, KVM_GET_MSRS, head) == 1)
+		if (ioctl(fd, KVM_GET_MSRS, head) == 1)
 			msrs->entries[n++] = head->entries[0];
 	}
 	msrs->nmsrs = n;
+	if (m->has_irqchip && ioctl(fd, KVM_GET_LAPIC, &r->lapic) < 0)
+		return reset_fail(m, "KVM_GET_LAPIC");
+	return 0;
+}
+
+int machine_save_reset_state(struct machine *m)
+{
+	struct machine_reset_state *r =
+		calloc(1, sizeof(*r) + m->ncpus * sizeof(struct vcpu_reset_state));
+	if (!r)
+		return -ENOMEM;
+	free(m->reset_state);
+	m->reset_state = r;
+	r->ncpus = m->ncpus;
+	for (unsigned i = 0; i < m->ncpus; i++) {
+		int err = save_vcpu(m, &m->cpus[i], &r->cpu[i]);
+		if (err)
+			return err;
+	}
 	if (m->rsdp_addr && MACHINE_FWTABLES_ADDR + FWTABLES_MAX_SIZE <= m->ram_size) {
 		r->has_firmware = true;
 		memcpy(r->firmware, m->ram + MACHINE_FWTABLES_ADDR, FWTABLES_MAX_SIZE);
 	}
 	if (m->has_irqchip) {
-		if (ioctl(m->vcpu_fd, KVM_GET_LAPIC, &r->lapic) < 0)
-			return reset_fail(m, "KVM_GET_LAPIC");
 		for (unsigned i = 0; i < 3; i++) {
 			r->chips[i].chip_id = i;
 			if (ioctl(m->vm_fd, KVM_GET_IRQCHIP, &r->chips[i]) < 0)
@@ -148,39 +169,52 @@ int machine_save_reset_state(struct machine *m)
 	return 0;
 }
 
-static int restore_vcpu(struct machine *m, struct machine_reset_state *r)
+static int restore_vcpu(struct machine *m, struct vcpu *c, const struct vcpu_reset_state *r)
 {
-	if (ioctl(m->vcpu_fd, KVM_SET_SREGS, &r->sregs) < 0)
+	int fd = c->fd;
+
+	if (ioctl(fd, KVM_SET_SREGS, &r->sregs) < 0)
 		return reset_fail(m, "KVM_SET_SREGS");
-	if (ioctl(m->vcpu_fd, KVM_SET_REGS, &r->regs) < 0)
+	if (ioctl(fd, KVM_SET_REGS, &r->regs) < 0)
 		return reset_fail(m, "KVM_SET_REGS");
 	if (r->has_xsave) {
-		if (ioctl(m->vcpu_fd, KVM_SET_XSAVE, r->xsave) < 0)
+		if (ioctl(fd, KVM_SET_XSAVE, r->xsave) < 0)
 			return reset_fail(m, "KVM_SET_XSAVE");
-	} else if (ioctl(m->vcpu_fd, KVM_SET_FPU, &r->fpu) < 0) {
+	} else if (ioctl(fd, KVM_SET_FPU, &r->fpu) < 0) {
 		return reset_fail(m, "KVM_SET_FPU");
 	}
-	if (r->has_xcrs && ioctl(m->vcpu_fd, KVM_SET_XCRS, &r->xcrs) < 0)
+	if (r->has_xcrs && ioctl(fd, KVM_SET_XCRS, &r->xcrs) < 0)
 		return reset_fail(m, "KVM_SET_XCRS");
-	struct kvm_msrs *msrs = (struct kvm_msrs *)r->msrs;
-	if (msrs->nmsrs && ioctl(m->vcpu_fd, KVM_SET_MSRS, msrs) != (int)msrs->nmsrs)
+	const struct kvm_msrs *msrs = (const struct kvm_msrs *)r->msrs;
+	if (msrs->nmsrs && ioctl(fd, KVM_SET_MSRS, msrs) != (int)msrs->nmsrs)
 		return reset_fail(m, "KVM_SET_MSRS");
-	if (r->has_debugregs && ioctl(m->vcpu_fd, KVM_SET_DEBUGREGS, &r->debugregs) < 0)
+	if (r->has_debugregs && ioctl(fd, KVM_SET_DEBUGREGS, &r->debugregs) < 0)
 		return reset_fail(m, "KVM_SET_DEBUGREGS");
-	if (m->has_irqchip) {
-		if (ioctl(m->vcpu_fd, KVM_SET_LAPIC, &r->lapic) < 0)
-			return reset_fail(m, "KVM_SET_LAPIC");
-		for (unsigned i = 0; i < 3; i++)
-			if (ioctl(m->vm_fd, KVM_SET_IRQCHIP, &r->chips[i]) < 0)
-				return reset_fail(m, "KVM_SET_IRQCHIP");
-		if (r->has_pit && ioctl(m->vm_fd, KVM_SET_PIT2, &r->pit) < 0)
-			return reset_fail(m, "KVM_SET_PIT2");
-	}
+	if (m->has_irqchip && ioctl(fd, KVM_SET_LAPIC, &r->lapic) < 0)
+		return reset_fail(m, "KVM_SET_LAPIC");
 	/* Events last: nothing pending or injected from the old run. */
-	if (r->has_events && ioctl(m->vcpu_fd, KVM_SET_VCPU_EVENTS, &r->events) < 0)
+	if (r->has_events && ioctl(fd, KVM_SET_VCPU_EVENTS, &r->events) < 0)
 		return reset_fail(m, "KVM_SET_VCPU_EVENTS");
-	if (ioctl(m->vcpu_fd, KVM_SET_MP_STATE, &r->mp_state) < 0)
+	if (ioctl(fd, KVM_SET_MP_STATE, &r->mp_state) < 0)
 		return reset_fail(m, "KVM_SET_MP_STATE");
+	c->regs_valid = c->sregs_valid = false;
+	c->regs_dirty = c->sregs_dirty = false;
+	if (m->has_sync_regs)
+		c->run->kvm_dirty_regs = 0;
+	c->run->immediate_exit = 0;
+	c->failed = 0;
+	return 0;
+}
+
+static int restore_irqchip(struct machine *m, const struct machine_reset_state *r)
+{
+	if (!m->has_irqchip)
+		return 0;
+	for (unsigned i = 0; i < 3; i++)
+		if (ioctl(m->vm_fd, KVM_SET_IRQCHIP, &r->chips[i]) < 0)
+			return reset_fail(m, "KVM_SET_IRQCHIP");
+	if (r->has_pit && ioctl(m->vm_fd, KVM_SET_PIT2, &r->pit) < 0)
+		return reset_fail(m, "KVM_SET_PIT2");
 	return 0;
 }
 
@@ -230,15 +264,13 @@ int machine_reset(struct machine *m)
 	clear_touched(m);
 	if (m->reset_state->has_firmware)
 		memcpy(m->ram + MACHINE_FWTABLES_ADDR, m->reset_state->firmware, FWTABLES_MAX_SIZE);
-	err = restore_vcpu(m, m->reset_state);
+	/* The IOAPIC and PICs before the local APICs, as at power-on; each
+	 * vCPU's events and MP state after its APIC. */
+	err = restore_irqchip(m, m->reset_state);
+	for (unsigned i = 0; !err && i < m->ncpus && i < m->reset_state->ncpus; i++)
+		err = restore_vcpu(m, &m->cpus[i], &m->reset_state->cpu[i]);
 	if (err)
 		return err;
-	m->cur->regs_valid = m->cur->sregs_valid = false;
-	m->cur->regs_dirty = m->cur->sregs_dirty = false;
-	if (m->has_sync_regs)
-		m->run->kvm_dirty_regs = 0;
-	m->run->immediate_exit = 0;
-	m->cur->failed = 0;
 	memset(&m->exits, 0, sizeof(m->exits));
 
 	devices_reset(&m->devices);

@@ -871,8 +871,7 @@ static bool guest_reset_restarts(const struct kvm_target *kt, const struct targe
 {
 	const struct devices *dev = &kt->m->devices;
 
-	/* Several vCPUs: a restart resets only vCPU 0, so the reset ends the
-	 * guest instead (main says so). */
+	/* Several vCPUs: kvm/smp.c restarts, with every vCPU parked. */
 	return stop->reason == TARGET_STOP_EXITED && dev->reset_requested && !dev->no_reboot &&
 	       kt->boot && !kt->m->smp;
 }
@@ -881,6 +880,7 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 			struct target_stop *stop)
 {
 	bool was_interrupted = c->interrupted;
+	bool moved = false; /* an instruction of this resume completed */
 	int err = 0;
 
 	uint64_t pc_at_start = cpu_linear_pc(c);
@@ -904,6 +904,7 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 			err = single_step(kt, c, stop);
 			if (err || stop->reason != TARGET_STOP_STEP)
 				break;
+			moved = true;
 			pc = cpu_linear_pc(c);
 			if (pc < how->range_start || pc >= how->range_end)
 				break;
@@ -915,6 +916,7 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 			err = single_step(kt, c, stop);
 			if (err || stop->reason != TARGET_STOP_STEP)
 				break;
+			moved = true;
 		}
 		err = run_guest(kt, c, false, stop);
 		break;
@@ -922,10 +924,6 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 	default:
 		return -ENOTSUP; /* reverse kinds: kvm/reverse.c */
 	}
-	if (!err && stop->reason == TARGET_STOP_EXITED && kt->m->smp &&
-	    kt->m->devices.reset_requested && !kt->m->devices.no_reboot)
-		snprintf(stop->why, sizeof(stop->why),
-			 "the guest reset itself; with several vCPUs (--smp) a reset ends it");
 	while (!err && guest_reset_restarts(kt, stop)) {
 		/* The breakpoints go back into the new image (gdb still
 		 * believes them inserted), so one at the entry fires again. */
@@ -944,9 +942,13 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 	}
 	/* Interrupted after the guest moved: it may sit on a breakpoint that
 	 * has not fired yet, so the next resume must not step off it. Not
-	 * moved: whatever was owed (a step off a breakpoint) is still owed. */
+	 * moved: whatever was owed (a step off a breakpoint) is still owed.
+	 * The pc alone cannot tell: a loop brings the guest back to where it
+	 * started, and a kick there, before the breakpoint's #DB, would
+	 * otherwise have the next resume step over an unseen hit (several
+	 * vCPUs, a debug-register breakpoint that stays inserted). */
 	if (!err && stop->reason == TARGET_STOP_INTERRUPTED)
-		c->interrupted = cpu_linear_pc(c) != pc_at_start || was_interrupted;
+		c->interrupted = moved || cpu_linear_pc(c) != pc_at_start || was_interrupted;
 	stop->thread = c->index + 1;
 	return err;
 }

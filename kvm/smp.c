@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm/sysops.h"
 #include "kvm/vcpu_internal.h"
 
 /* A thread that has not taken its command when a short resume (a step)
@@ -492,6 +493,24 @@ static bool step_off_breakpoints(struct smp *s, const struct target_resume *how,
 	return false;
 }
 
+void smp_forget_stops(struct smp *s)
+{
+	for (unsigned i = 0; i < s->ncpus; i++) {
+		s->cpu[i].pending = false;
+		s->cpu[i].ran = false;
+		__atomic_store_n(&s->cpu[i].c->idle, false, __ATOMIC_RELAXED);
+	}
+}
+
+/* The guest reset the machine (keyboard controller, port 0xcf9): it
+ * boots again, as one vCPU does (--no-reboot: it ends instead). */
+static bool reset_restarts(const struct kvm_target *kt)
+{
+	const struct devices *dev = &kt->m->devices;
+
+	return dev->reset_requested && !dev->no_reboot && kt->boot;
+}
+
 int smp_resume(struct kvm_target *kt, const struct target_resume *how, struct target_stop *stop)
 {
 	struct smp *s = kt->smp;
@@ -529,7 +548,7 @@ int smp_resume(struct kvm_target *kt, const struct target_resume *how, struct ta
 		run_round(s, &external);
 
 		struct smp_cpu *first = NULL;
-		bool candidate_end = false;
+		bool candidate_end = false, restart = false;
 		for (unsigned i = 0; i < s->ncpus; i++) {
 			struct smp_cpu *p = &s->cpu[i];
 			if (!p->ran)
@@ -545,6 +564,10 @@ int smp_resume(struct kvm_target *kt, const struct target_resume *how, struct ta
 				candidate_end = true; /* its tick saw every vCPU idle */
 				continue;
 			}
+			if (p->stop.reason == TARGET_STOP_EXITED && reset_restarts(kt)) {
+				restart = true;
+				continue;
+			}
 			if (p->stop.reason == TARGET_STOP_EXITED) {
 				*stop = p->stop;
 				stop->thread = 0;
@@ -553,6 +576,30 @@ int smp_resume(struct kvm_target *kt, const struct target_resume *how, struct ta
 			}
 			if (!first || p->seq < first->seq)
 				first = p;
+		}
+		if (restart) {
+			/* Whatever else stopped in this round was the old run's.
+			 * The breakpoints go back into the new image; a step
+			 * ends before its first instruction. */
+			int err = sysops_restart(kt, "", NULL);
+			memset(stop, 0, sizeof(*stop));
+			if (err) {
+				machine_unlock(m);
+				return err;
+			}
+			if (how->kind != TARGET_RESUME_CONTINUE) {
+				stop->reason = TARGET_STOP_STEP;
+				stop->addr = cpu_linear_pc(m->cur);
+				stop->thread = 1;
+				machine_unlock(m);
+				return 0;
+			}
+			for (unsigned i = 0; i < s->ncpus; i++) {
+				s->cpu[i].runs = true;
+				memset(&s->cpu[i].how, 0, sizeof(s->cpu[i].how));
+				s->cpu[i].how.kind = TARGET_RESUME_CONTINUE;
+			}
+			continue;
 		}
 		if (!first && candidate_end && all_idle(s)) {
 			stop->reason = TARGET_STOP_EXITED;

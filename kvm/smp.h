@@ -24,4 +24,8 @@ void smp_stop(struct kvm_target *kt);
 int smp_resume(struct kvm_target *kt, const struct target_resume *how,
 	       struct target_stop *stop);
 
+/* Drops the stops kept for later (a restart: they are of the old run).
+ * Every vCPU must be parked. */
+void smp_forget_stops(struct smp *s);
+
 #endif

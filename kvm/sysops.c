@@ -16,6 +16,7 @@
 
 #include "kvm/machine.h"
 #include "kvm/mmu.h"
+#include "kvm/smp.h"
 #include "kvm/vga.h"
 #include "kvm/vcpu_internal.h"
 
@@ -294,12 +295,10 @@ int sysops_restart(void *t, const char *file, const char *cmdline)
 
 	if (!kt->boot)
 		return -ENOSYS;
-	if (m->ncpus > 1) {
-		/* The reset state is vCPU 0's alone. */
-		snprintf(m->error, sizeof(m->error),
-			 "restarting the guest is for one vCPU; this machine has %u (--smp)", m->ncpus);
-		return -ENOTSUP;
-	}
+	/* Every vCPU is parked (the target is stopped): vCPU 0 boots, the
+	 * others wait for INIT/SIPI again, as at power-on. The boot writes
+	 * the registers of the current vCPU. */
+	machine_select_cpu(m, 0);
 	/* A new run is a new history: recording starts again with it. */
 	bool recording = kt->rev && reverse_is_recording(kt->rev);
 	if (recording) {
@@ -327,10 +326,15 @@ int sysops_restart(void *t, const char *file, const char *cmdline)
 		err = machine_reset(m);
 	if (!err)
 		err = kt->boot(kt->boot_ctx, file ? file : "", cmdline);
-	m->cur->interrupted = false;
-	m->cur->watch_hit = false;
-	m->cur->tick_valid = false; /* a new run: no progress seen yet */
-	m->cur->lift_streak = 0;
+	for (unsigned i = 0; i < m->ncpus; i++) {
+		struct vcpu *c = &m->cpus[i];
+		c->interrupted = false;
+		c->watch_hit = false;
+		c->tick_valid = false; /* a new run: no progress seen yet */
+		c->lift_streak = 0;
+	}
+	if (kt->smp)
+		smp_forget_stops(kt->smp); /* of the old run */
 	for (size_t i = 0; !err && i < nsw; i++)
 		(void)target.ops->insert_point(kt, TARGET_POINT_SW, addrs[i], 1);
 	free(addrs);

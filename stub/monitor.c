@@ -311,13 +311,6 @@ static void system_reset(struct target t, struct textbuf *out, bool *restarted)
 		not_available(out, "system_reset");
 		return;
 	}
-	unsigned threads = t.ops->thread_count ? t.ops->thread_count(t.impl) : 1;
-	if (threads > 1) {
-		/* A restart's reset state is the first thread's alone. */
-		textbuf_printf(out, "system_reset: restarting the guest is for one vCPU; "
-				    "this machine has %u (--smp)\n", threads);
-		return;
-	}
 	int err = t.ops->restart(t.impl, "", NULL);
 	*restarted = true; /* even a failed restart may have changed state */
 	if (err)

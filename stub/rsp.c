@@ -531,6 +531,9 @@ static void note_restarted(struct rsp_session *s)
 	s->guest_dead = s->guest_killed = false;
 	memset(&s->last_stop, 0, sizeof(s->last_stop));
 	s->last_stop.reason = TARGET_STOP_STEP;
+	/* The boot processor starts again; the others wait for INIT/SIPI.
+	 * gdb's selected thread stays its own (it does not ask again). */
+	s->last_stop.thread = 1;
 }
 
 /* qRcmd,HEX: the monitor's output as O packets, then OK. */
@@ -1164,10 +1167,6 @@ static enum rsp_action handle_vrun(struct rsp_session *s, const uint8_t *p, cons
 
 	if (!s->target.ops->restart)
 		return reply_error(s, ENOSYS);
-	/* A restart's reset state is the first thread's alone: with several
-	 * the guest is left running as it is. */
-	if (s->nthreads > 1)
-		return reply_error(s, ENOTSUP);
 	const uint8_t *semi = memchr(field, ';', (size_t)(end - field));
 	const uint8_t *field_end = semi ? semi : end;
 	if (field_end == field)

@@ -4,8 +4,9 @@ CPUs in the MP table, the MADT and fw_cfg, starts the others with
 INIT/SIPI (they reach long mode and C from a real-mode trampoline), every
 CPU counts with `lock` instructions, and the guest ends when every vCPU
 has halted with interrupts off. Also: a vCPU that triple-faults while the
-others run ends the run with a diagnosis naming it, and --smp values that
-cannot work are refused with one line."""
+others run ends the run with a diagnosis naming it, a guest that resets
+itself boots again with every vCPU (or ends, with --no-reboot), and
+--smp values that cannot work are refused with one line."""
 import testlib
 from testlib import guest, run
 
@@ -49,6 +50,24 @@ def test_sixteen_vcpus_are_listed_and_all_come_up():
 def test_without_smp_the_machine_has_one_vcpu():
     status, out, _ = run(["--no-gdb", guest("smp64.elf")])
     assert status == 0 and out.decode().splitlines() == smp_lines(1), out
+
+
+def test_a_guest_that_resets_itself_with_four_vcpus_boots_again_with_all_of_them():
+    # Scenario 4: the first boot (counted in CMOS RAM) resets through port
+    # 0xcf9; the second starts the APs again with INIT/SIPI and ends.
+    status, out, err = run(["--no-gdb", "--smp", "4", "--reg", "rdi=4", guest("smp64.elf")],
+                           timeout=60)
+    boot = smp_lines(4)
+    want = boot[:1] + ["smp: boot 1"] + boot[1:] + boot[:1] + ["smp: boot 2"] + boot[1:]
+    assert (status, out.decode().splitlines()) == (0, want), (status, out, err[-300:])
+
+
+def test_with_no_reboot_a_reset_with_several_vcpus_ends_the_guest():
+    status, out, err = run(["--no-gdb", "--no-reboot", "--smp", "2", "--reg", "rdi=4",
+                            guest("smp64.elf")], timeout=60)
+    boot = smp_lines(2)
+    assert (status, out.decode().splitlines()) == (0, boot[:1] + ["smp: boot 1"] + boot[1:]), \
+        (status, out, err[-300:])
 
 
 def test_a_vcpu_that_triple_faults_ends_the_run_naming_it():

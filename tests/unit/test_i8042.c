@@ -1,7 +1,7 @@
 /* tests/unit/test_i8042.c — kvm/i8042: status register, command byte,
  * self-tests, enabling and disabling the keyboard, keyboard commands and
- * their acknowledgements, the reset line, and ASCII typed as set-1 make
- * and break codes. */
+ * their acknowledgements, the reset line, ASCII typed as set-1 make and
+ * break codes, and answers to commands ahead of keys typed earlier. */
 #include "kvm/i8042.h"
 
 #include <string.h>
@@ -72,15 +72,15 @@ static void test_disabled_keyboard_takes_no_keys(void)
 {
 	i8042_init(&k);
 	i8042_write_command(&k, 0xad);
-	CHECK(!i8042_can_type(&k));
+	CHECK(!i8042_type_room(&k));
 	i8042_write_command(&k, 0xae);
-	CHECK(i8042_can_type(&k));
+	CHECK(i8042_type_room(&k));
 	i8042_write_data(&k, 0xf5); /* keyboard: stop scanning */
 	expect_bytes((const uint8_t[]){ 0xfa }, 1);
-	CHECK(!i8042_can_type(&k));
+	CHECK(!i8042_type_room(&k));
 	i8042_write_data(&k, 0xf4);
 	expect_bytes((const uint8_t[]){ 0xfa }, 1);
-	CHECK(i8042_can_type(&k));
+	CHECK(i8042_type_room(&k));
 }
 
 static void test_keyboard_commands_are_acknowledged(void)
@@ -162,7 +162,7 @@ static void test_bytes_no_key_makes_are_dropped(void)
 	CHECK(!i8042_type_ascii(&k, 0x80));
 	CHECK(!i8042_type_ascii(&k, 0xff));
 	CHECK(!i8042_type_ascii(&k, 0x00));
-	CHECK_EQ(k.count, 0);
+	CHECK_EQ(k.keys.count, 0);
 }
 
 static void test_every_printable_ascii_character_has_a_key(void)
@@ -170,7 +170,7 @@ static void test_every_printable_ascii_character_has_a_key(void)
 	i8042_init(&k);
 	for (uint8_t ch = 0x20; ch < 0x7f; ch++) {
 		CHECK(i8042_type_ascii(&k, ch));
-		while (k.count)
+		while (k.keys.count)
 			i8042_read_data(&k);
 	}
 }
@@ -178,10 +178,71 @@ static void test_every_printable_ascii_character_has_a_key(void)
 static void test_a_full_buffer_stops_taking_keys(void)
 {
 	i8042_init(&k);
-	while (i8042_can_type(&k))
+	CHECK_EQ(i8042_type_room(&k), I8042_QUEUE / 4);
+	while (i8042_type_room(&k))
 		type("A");
-	CHECK(I8042_QUEUE - k.count < 4);
-	CHECK(k.count <= I8042_QUEUE);
+	CHECK(I8042_QUEUE - k.keys.count < 4);
+	CHECK(k.keys.count <= I8042_QUEUE);
+}
+
+/* Keys sent before the guest's start-up self-test: a polling kernel reads
+ * 0x55 first, then every key. */
+static void test_self_test_answer_comes_before_keys_typed_earlier(void)
+{
+	i8042_init(&k);
+	type("ab");
+	i8042_write_command(&k, 0xaa);
+	expect_bytes((const uint8_t[]){ 0x55, 0x1e, 0x9e, 0x30, 0xb0 }, 5);
+}
+
+static void test_keyboard_answers_come_before_unread_keys(void)
+{
+	i8042_init(&k);
+	type("a");
+	i8042_write_data(&k, 0xff);
+	i8042_write_command(&k, 0x20);
+	expect_bytes((const uint8_t[]){ 0xfa, 0xaa, 0x45, 0x1e, 0x9e }, 5);
+}
+
+static void test_self_test_drops_answers_not_read(void)
+{
+	i8042_init(&k);
+	i8042_write_command(&k, 0x20);
+	i8042_write_command(&k, 0xaa);
+	expect_bytes((const uint8_t[]){ 0x55 }, 1);
+}
+
+static void test_keys_wait_unread_while_the_port_is_disabled(void)
+{
+	i8042_init(&k);
+	type("a");
+	i8042_write_command(&k, 0xad);
+	CHECK_EQ(i8042_read_status(&k) & 1, 0);
+	CHECK(!i8042_irq_level(&k));
+	i8042_write_command(&k, 0xaa); /* a flush-then-self-test start-up */
+	expect_bytes((const uint8_t[]){ 0x55 }, 1);
+	i8042_write_command(&k, 0xae);
+	CHECK(i8042_irq_level(&k));
+	expect_bytes((const uint8_t[]){ 0x1e, 0x9e }, 2);
+}
+
+static void test_keys_wait_unread_while_the_keyboard_does_not_scan(void)
+{
+	i8042_init(&k);
+	type("a");
+	i8042_write_data(&k, 0xf5);
+	expect_bytes((const uint8_t[]){ 0xfa }, 1);
+	i8042_write_data(&k, 0xf4);
+	expect_bytes((const uint8_t[]){ 0xfa, 0x1e, 0x9e }, 3);
+}
+
+static void test_an_empty_data_port_reads_the_last_byte_again(void)
+{
+	i8042_init(&k);
+	i8042_write_command(&k, 0xaa);
+	CHECK_EQ(i8042_read_data(&k), 0x55);
+	CHECK_EQ(i8042_read_status(&k) & 1, 0);
+	CHECK_EQ(i8042_read_data(&k), 0x55);
 }
 
 int main(void)
@@ -201,5 +262,11 @@ int main(void)
 	RUN(test_bytes_no_key_makes_are_dropped);
 	RUN(test_every_printable_ascii_character_has_a_key);
 	RUN(test_a_full_buffer_stops_taking_keys);
+	RUN(test_self_test_answer_comes_before_keys_typed_earlier);
+	RUN(test_keyboard_answers_come_before_unread_keys);
+	RUN(test_self_test_drops_answers_not_read);
+	RUN(test_keys_wait_unread_while_the_port_is_disabled);
+	RUN(test_keys_wait_unread_while_the_keyboard_does_not_scan);
+	RUN(test_an_empty_data_port_reads_the_last_byte_again);
 	return check_summary();
 }
