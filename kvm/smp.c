@@ -101,6 +101,22 @@ static int resume_cpu_timed(struct kvm_target *kt, struct vcpu *c, const struct 
 	return err;
 }
 
+/* The other vCPU threads that are in or around KVM_RUN, told to stop now
+ * rather than when the main thread gets to it (stop_all does the same):
+ * on a host with fewer CPUs than busy vCPUs that saves the main thread's
+ * wait for a CPU before they even hear of the stop. One that has not
+ * taken its command yet is left to stop_all. Under the machine's lock. */
+static void kick_running_aps(struct smp *s)
+{
+	for (unsigned i = 1; i < s->ncpus; i++) {
+		struct smp_cpu *p = &s->cpu[i];
+		if (p->running && p->command != SMP_RUN) {
+			p->c->stop_requested = true;
+			kick(p->tid);
+		}
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct smp_cpu *me = arg;
@@ -146,8 +162,10 @@ static void *vcpu_thread(void *arg)
 			sched_yield();
 			machine_lock(m);
 		}
-		if (event)
+		if (event) {
 			kick(s->main_tid);
+			kick_running_aps(s);
+		}
 		pthread_cond_broadcast(&s->parked);
 	}
 	machine_unlock(m);
