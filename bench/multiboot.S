@@ -218,8 +218,9 @@ ap_gdtr:
 ap_tramp_end:
 
 /* Each AP says it arrived, then runs busy for ever: in SCENARIO_SMP_BP
- * the AP with APIC id 1 runs the breakpoint loop (its ebx counts the hits
- * at bp_site), every other AP counts in ap_spins[APIC id]. */
+ * the AP with APIC id 1 waits until every AP has arrived and then runs
+ * the breakpoint loop (its ebx counts the hits at bp_site), every other
+ * AP counts in ap_spins[APIC id]. */
 	.set	SCENARIO_SMP_BP, 12
 ap_entry32:
 	mov	0xfee00020, %eax	/* local APIC ID register */
@@ -228,7 +229,12 @@ ap_entry32:
 	cmpl	$SCENARIO_SMP_BP, bench_scenario
 	jne	1f
 	cmp	$1, %eax
-	je	bp_region
+	jne	1f
+2:	mov	ap_arrived, %ecx
+	inc	%ecx
+	cmp	bench_cpus, %ecx
+	jb	2b
+	jmp	bp_region
 1:	and	$15, %eax
 	.globl	ap_spin_loop
 ap_spin_loop:
