@@ -960,8 +960,12 @@ int run_loop_resume(void *t, const struct target_resume *how, struct target_stop
 	if (kt->rev) {
 		bool handled;
 		int err = reverse_resume(kt->rev, how, stop, &handled);
-		if (handled)
+		if (handled) {
+			/* Replayed or found by a scan of the history: no exit of
+			 * now to time it from. */
+			stop->event_ns = 0;
 			return err;
+		}
 	}
 	return run_loop_resume_live(kt, how, stop);
 }

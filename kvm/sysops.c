@@ -207,8 +207,9 @@ int sysops_exit_counts(void *t, struct target_exit_counts *counts)
 	return 0;
 }
 
-/* Timed: what the guest did (Ctrl-C, the guest's end and replay's stops
- * are not events of a vCPU). One clock read per stop. */
+/* Timed: what the guest did (Ctrl-C and the guest's end are not events of
+ * a vCPU; kept and replayed stops come with no event time). One clock read
+ * per stop. */
 void sysops_stop_reported(void *t, const struct target_stop *stop)
 {
 	struct timespec now;
