@@ -17,7 +17,10 @@
  * A RESUME action runs the fake target, which stops with the next reason of
  * the cycle (breakpoint stops at the last point inserted, so conditions get
  * evaluated), resumes again while rsp_stop_is_reported says no (at most a
- * few times), then builds the stop reply.
+ * few times), then builds the stop reply. The fake target records (bs and bc
+ * are offered; `monitor record on` makes them take the cycle too, before
+ * that they stop at the beginning of history), so the cycle includes the
+ * reverse stops (history begin, replay diverged).
  * Checks: the action is one of the six; monitor output is O packets and
  * one OK; the reply fits its buffer; a
  * resume request is well formed; g gives the layout's size; stop replies
@@ -39,7 +42,7 @@
 #define OPTION_POINTS_FAIL 0x10
 #define OPTION_STOP_SHIFT 5
 #define MAX_RESUMES_PER_PACKET 4
-#define STOP_REASONS 9
+#define STOP_REASONS (TARGET_STOP_DIVERGED + 1)
 
 struct harness {
 	struct fake_target *target;
@@ -129,6 +132,8 @@ static void script_next_stop(struct harness *h)
 	stop.crash = TARGET_CRASH_TRIPLE_FAULT;
 	if (stop.reason == TARGET_STOP_CRASH)
 		strcpy(stop.why, "triple fault");
+	if (stop.reason == TARGET_STOP_DIVERGED)
+		strcpy(stop.why, "replay diverged at instruction 7");
 	t->nstops = t->next_stop = 0;
 	require(fake_script_stop(t, &stop));
 }
@@ -145,7 +150,8 @@ static void run_target(struct harness *h, const struct target_resume *how)
 	unsigned resumes = 0;
 
 	require(how->kind == TARGET_RESUME_CONTINUE || how->kind == TARGET_RESUME_STEP ||
-		how->kind == TARGET_RESUME_RANGE);
+		how->kind == TARGET_RESUME_RANGE || how->kind == TARGET_RESUME_REVERSE_STEP ||
+		how->kind == TARGET_RESUME_REVERSE_CONTINUE);
 	for (;;) {
 		script_next_stop(h);
 		require(fake_resume(h->target, how, &stop) == 0);

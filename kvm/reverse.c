@@ -1330,35 +1330,39 @@ static void status(struct reverse *r, char *out, size_t outlen)
 			 (unsigned long long)position(r));
 }
 
-int reverse_command(void *target, const char *args, char *out, size_t outlen)
+int reverse_command(void *target, enum target_record_request request, char *out,
+		    size_t outlen)
 {
 	struct kvm_target *kt = kvm_target_of(target);
 	struct reverse *r = kt->rev;
 	int err = 0;
 
-	while (*args == ' ')
-		args++;
 	if (!r) {
 		snprintf(out, outlen, "recording is not available\n");
 		return -ENOTSUP;
 	}
-	if (strcmp(args, "on") == 0) {
+	switch (request) {
+	case TARGET_RECORD_ON:
 		err = reverse_start(r);
 		if (err)
 			snprintf(out, outlen, "record on: %s\n", r->m->error);
 		else
 			status(r, out, outlen);
-	} else if (strcmp(args, "off") == 0) {
+		break;
+	case TARGET_RECORD_OFF:
 		err = reverse_stop(r);
 		if (err)
 			snprintf(out, outlen, "record off: %s\n", r->m->error);
 		else
 			snprintf(out, outlen, "recording: off (history dropped)\n");
-	} else if (strcmp(args, "status") == 0 || *args == 0) {
+		break;
+	case TARGET_RECORD_STATUS:
 		status(r, out, outlen);
-	} else {
-		snprintf(out, outlen, "usage: monitor record on|off|status\n");
+		break;
+	default:
+		snprintf(out, outlen, "record: request %d is not on, off or status\n", (int)request);
 		err = -EINVAL;
+		break;
 	}
 	return err;
 }

@@ -30,9 +30,11 @@ struct reverse_config {
 int reverse_attach(struct kvm_target *kt, const struct reverse_config *config);
 void reverse_detach(struct kvm_target *kt);
 
-/* `monitor record on|off|status`: text for gdb in out. Returns 0, or a
- * negative errno with the reason in out. */
-int reverse_command(void *target, const char *args, char *out, size_t outlen);
+/* The seam's record op: does what `monitor record` asked (stub/monitor.c
+ * parsed it) and puts the reply for gdb in out. Returns 0, or a negative
+ * errno with the reason in out. */
+int reverse_command(void *target, enum target_record_request request, char *out,
+		    size_t outlen);
 /* Starts recording now (--record). */
 int reverse_start(struct reverse *r);
 /* Stops recording and drops the history (back to the present first). */

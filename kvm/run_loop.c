@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "kvm/insn_complete.h"
 #include "kvm/smp.h"
@@ -202,13 +201,6 @@ static int complete_write(void *ctx, uint64_t linear, const void *buf, size_t le
 		done += chunk;
 	}
 	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
 /* Finishes the instruction at rip as the SDM says (kvm/insn_complete.c).

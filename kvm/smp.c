@@ -63,13 +63,6 @@ struct smp {
 	struct smp_cpu cpu[];
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
-}
-
 static void on_kick(int signo)
 {
 	(void)signo; /* its job is done: KVM_RUN or ppoll returned EINTR */

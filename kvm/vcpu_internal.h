@@ -4,6 +4,9 @@
 #ifndef KVMSTUB_KVM_VCPU_INTERNAL_H
 #define KVMSTUB_KVM_VCPU_INTERNAL_H
 
+#include <stdint.h>
+#include <time.h>
+
 #include "kvm/vcpu.h"
 
 #define HLT_OPCODE 0xf4
@@ -12,6 +15,15 @@
 static inline struct kvm_target *kvm_target_of(void *t)
 {
 	return t;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds: run slices (kvm/smp.c) and the time
+ * instruction completion takes (kvm/run_loop.c). */
+static inline uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
 /* kvm/vcpu_state.c: addresses and memory, as vCPU c sees them (its CR3,

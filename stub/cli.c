@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include "stub/target.h"
-#include "stub/hex.h"
+#include "stub/number.h"
 
 #define DEFAULT_GDB_HOST "127.0.0.1"
 #define DEFAULT_GDB_PORT 1234
@@ -190,53 +190,10 @@ static bool is_decimal_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Reads a leading decimal or 0x-hex number from text into *value and sets
- * *end past it. strtoull is not used: it accepts signs, spaces and octal,
- * none of which a user means here. Returns 0, -EINVAL when there are no
- * digits, -ERANGE when the number needs more than 64 bits. */
-static int parse_leading_number(const char *text, uint64_t *value,
-				const char **end)
-{
-	uint64_t result = 0;
-	const char *p = text;
-	unsigned base = 10;
-
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
-	if (hex_digit_value(*p) < 0 || (base == 10 && !is_decimal_digit(*p)))
-		return -EINVAL;
-	for (;;) {
-		int digit = hex_digit_value(*p);
-
-		if (digit < 0 || (unsigned)digit >= base)
-			break;
-		if (result > (UINT64_MAX - (uint64_t)digit) / base)
-			return -ERANGE;
-		result = result * base + (uint64_t)digit;
-		p++;
-	}
-	*value = result;
-	*end = p;
-	return 0;
-}
-
-/* A whole argument that is one number and nothing else. */
-static int parse_whole_number(const char *text, uint64_t *value)
-{
-	const char *end;
-	int rc = parse_leading_number(text, value, &end);
-
-	if (rc)
-		return rc;
-	return *end == '\0' ? 0 : -EINVAL;
-}
-
 static int parse_address_option(const char *option, const char *text,
 				uint64_t *value, char *err, size_t err_size)
 {
-	int rc = parse_whole_number(text, value);
+	int rc = number_parse(text, value);
 
 	if (rc == -ERANGE)
 		format_error(err, err_size, "%s: '%s' does not fit in 64 bits",
@@ -278,7 +235,7 @@ static int parse_mem_size(const char *text, uint64_t *size, char *err,
 	unsigned shift = 0;
 	int rc;
 
-	rc = parse_leading_number(text, &number, &suffix);
+	rc = number_parse_prefix(text, &number, &suffix);
 	if (rc == 0)
 		rc = parse_size_suffix(suffix, &shift);
 	if (rc == -EINVAL) {
@@ -314,7 +271,7 @@ static int parse_record_limit(const char *text, uint64_t *size, char *err, size_
 	const char *suffix;
 	uint64_t number = 0;
 	unsigned shift = 0;
-	int rc = parse_leading_number(text, &number, &suffix);
+	int rc = number_parse_prefix(text, &number, &suffix);
 
 	if (rc == 0)
 		rc = parse_size_suffix(suffix, &shift);
@@ -488,7 +445,7 @@ static int parse_register_setting(const char *text, struct cli_options *opts,
 			     (int)(equals - text), text);
 		return -EINVAL;
 	}
-	rc = parse_whole_number(equals + 1, &value);
+	rc = number_parse(equals + 1, &value);
 	if (rc == -ERANGE || (rc == 0 && reg->bits == 32 && value > UINT32_MAX)) {
 		format_error(err, err_size,
 			     "--reg: '%s' does not fit in %u bits", equals + 1,
@@ -526,7 +483,7 @@ static int parse_console_port(const char *text, struct cli_options *opts,
 	uint64_t value;
 	uint16_t port;
 
-	if (parse_whole_number(text, &value) || value > UINT16_MAX) {
+	if (number_parse(text, &value) || value > UINT16_MAX) {
 		format_error(err, err_size,
 			     "--console-port: '%s' is not a port (0..0xffff)",
 			     text);
@@ -713,7 +670,7 @@ static enum option_outcome apply_option(const struct cli_option_spec *spec,
 		break;
 	case OPT_SMP: {
 		uint64_t n = 0;
-		rc = parse_whole_number(value, &n);
+		rc = number_parse(value, &n);
 		if (rc || n < 1 || n > CLI_MAX_SMP) {
 			format_error(err, err_size, "--smp: '%s' is not a vCPU count from 1 to %u", value,
 				     CLI_MAX_SMP);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stub/number.h"
 #include "stub/sysfmt.h"
 
 #define MONITOR_MAX_WORDS 8
@@ -203,7 +204,7 @@ static void gva2gpa(struct target t, struct textbuf *out, const struct command_l
 {
 	uint64_t addr, phys;
 
-	if (c->nwords != 2 || !sysfmt_parse_number(c->words[1], &addr)) {
+	if (c->nwords != 2 || number_parse(c->words[1], &addr)) {
 		textbuf_printf(out, "gva2gpa: usage: gva2gpa ADDR (0x... or decimal)\n");
 		return;
 	}
@@ -287,21 +288,49 @@ static void switch_command(struct target t, struct textbuf *out, const struct co
 		textbuf_printf(out, "%s is %s\n", name, on ? "on" : "off");
 }
 
-/* `record on|off|status`: the target does it and says what happened. */
+/* `record on|off|status` (alone: status). Parsed here like every other
+ * command; the target acts and writes the reply. */
+static bool parse_record(const struct command_line *c, enum target_record_request *request)
+{
+	static const struct {
+		const char *word;
+		enum target_record_request request;
+	} words[] = {
+		{ "on", TARGET_RECORD_ON },
+		{ "off", TARGET_RECORD_OFF },
+		{ "status", TARGET_RECORD_STATUS },
+	};
+
+	if (c->nwords == 1) {
+		*request = TARGET_RECORD_STATUS;
+		return true;
+	}
+	if (c->nwords != 2)
+		return false;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strcmp(c->words[1], words[i].word) == 0) {
+			*request = words[i].request;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void record(struct target t, struct textbuf *out, const struct command_line *c)
 {
+	enum target_record_request request;
 	char text[1024];
 
 	if (!t.ops->record) {
 		not_available(out, "record");
 		return;
 	}
-	if (c->nwords > 2) {
+	if (!parse_record(c, &request)) {
 		textbuf_printf(out, "record: usage: record on|off|status\n");
 		return;
 	}
 	text[0] = 0;
-	t.ops->record(t.impl, c->nwords == 2 ? c->words[1] : "", text, sizeof(text));
+	t.ops->record(t.impl, request, text, sizeof(text));
 	textbuf_printf(out, "%s", text);
 }
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stub/number.h"
+
 #define CR0_PE (1ULL << 0)
 #define CR0_PG (1ULL << 31)
 #define CR4_PSE (1ULL << 4)
@@ -37,35 +39,6 @@ static uint64_t get_le(const uint8_t *p, unsigned size)
 	for (unsigned i = 0; i < size; i++)
 		v |= (uint64_t)p[i] << (8 * i);
 	return v;
-}
-
-bool sysfmt_parse_number(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	int base = 10;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		int d;
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			return false;
-		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return false;
-		v = v * (uint64_t)base + (uint64_t)d;
-	}
-	*out = v;
-	return true;
 }
 
 /* ---- registers ---- */
@@ -541,7 +514,7 @@ int sysfmt_parse_xp(const char *args, struct sysfmt_xfmt *fmt, uint64_t *addr,
 	}
 	memcpy(word, p, n);
 	word[n] = 0;
-	if (!sysfmt_parse_number(word, addr)) {
+	if (number_parse(word, addr)) {
 		snprintf(why, why_size, "xp: bad address '%s' (0x... or decimal)", word);
 		return -EINVAL;
 	}

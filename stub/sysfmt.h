@@ -75,7 +75,4 @@ void sysfmt_lapic(struct textbuf *out, const struct target_lapic *lapic);
 void sysfmt_irqchip(struct textbuf *out, const struct target_irqchip *chip);
 void sysfmt_exits(struct textbuf *out, const struct target_exit_counts *counts);
 
-/* Parses a number: 0x hex, or decimal. */
-bool sysfmt_parse_number(const char *s, uint64_t *out);
-
 #endif

@@ -62,6 +62,14 @@ enum target_resume_kind {
 	TARGET_RESUME_REVERSE_CONTINUE, /* back to the previous breakpoint or watch */
 };
 
+/* `monitor record on|off|status`: what the user asked of the recorder.
+ * None of them takes an argument. */
+enum target_record_request {
+	TARGET_RECORD_ON,     /* start recording here */
+	TARGET_RECORD_OFF,    /* stop, back to the present, drop the history */
+	TARGET_RECORD_STATUS, /* say what is recorded (also `record` alone) */
+};
+
 struct target_resume {
 	enum target_resume_kind kind;
 	uint64_t range_start, range_end; /* linear pc values, for RANGE */
@@ -254,9 +262,12 @@ struct target_ops {
 	 * image gdb named ("" for kvmstub's own), cmdline becomes the boot
 	 * protocol's command line. Stopped at the first instruction after. */
 	int (*restart)(void *target, const char *file, const char *cmdline);
-	/* Optional (NULL: not offered): `monitor record on|off|status`.
-	 * Text for the user goes to out; returns 0 or a negative errno. */
-	int (*record)(void *target, const char *args, char *out, size_t outlen);
+	/* Optional (NULL: not offered): `monitor record on|off|status`, as
+	 * stub/monitor.c parsed it. The reply for the user goes to out (whole
+	 * lines, NUL-terminated); returns 0 or a negative errno, the reason
+	 * then in out. */
+	int (*record)(void *target, enum target_record_request request, char *out,
+		      size_t outlen);
 	/* Why the last insert_point that failed was refused, one line for the
 	 * user (e.g. which resource ran out and why this mode needs it); ""
 	 * when the target has nothing to add to the errno. */

@@ -1,7 +1,8 @@
 /* tests/unit/fake_target.h — a struct target made of plain data, for testing
  * stub/ without KVM: registers in a struct, memory as one buffer at a base
  * address (everything else unmapped), every insert/remove of a point
- * recorded, and resume answering with stops the test scripted.
+ * recorded, resume answering with stops the test scripted, and a record
+ * op that remembers what `monitor record` asked (it records nothing).
  *
  * Header-only (static inline) so unit tests and fuzz harnesses can both
  * include it. It follows the contract in stub/target.h, including the
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +78,16 @@ struct fake_target {
 	char restart_file[64], restart_cmdline[256];
 	bool restart_cmdline_null;
 
-	/* resume pops stops[next_stop]; once they run out it reports exit 0. */
+	/* `monitor record`: whether the fake records, how often and what it
+	 * was asked last, and an errno it fails with (0: none). */
+	bool recording;
+	unsigned record_calls;
+	enum target_record_request last_record;
+	int record_error;
+
+	/* resume pops stops[next_stop]; once they run out it reports exit 0.
+	 * Going back while not recording stops at once, at the beginning of
+	 * history, as the KVM target does. */
 	unsigned resume_calls;
 	struct target_resume last_resume;
 	unsigned nstops, next_stop;
@@ -203,6 +214,13 @@ static inline int fake_resume(void *impl, const struct target_resume *how,
 	struct fake_target *t = impl;
 	t->resume_calls++;
 	t->last_resume = *how;
+	if (!t->recording && (how->kind == TARGET_RESUME_REVERSE_STEP ||
+			      how->kind == TARGET_RESUME_REVERSE_CONTINUE)) {
+		memset(stop, 0, sizeof(*stop));
+		stop->reason = TARGET_STOP_HISTORY_BEGIN;
+		stop->addr = t->regs.rip;
+		return 0;
+	}
 	if (t->next_stop < t->nstops && t->next_stop < FAKE_MAX_STOPS) {
 		*stop = t->stops[t->next_stop++];
 		return 0;
@@ -358,6 +376,36 @@ static inline int fake_restart(void *impl, const char *file, const char *cmdline
 	return 0;
 }
 
+/* Records nothing; says "recording: on" or "off" the way the KVM target
+ * begins its answers. */
+static inline int fake_record(void *impl, enum target_record_request request, char *out,
+			      size_t outlen)
+{
+	struct fake_target *t = impl;
+	t->record_calls++;
+	t->last_record = request;
+	if (t->record_error) {
+		snprintf(out, outlen, "record: the fake target fails (%d)\n", t->record_error);
+		return t->record_error;
+	}
+	switch (request) {
+	case TARGET_RECORD_ON:
+		t->recording = true;
+		break;
+	case TARGET_RECORD_OFF:
+		t->recording = false;
+		snprintf(out, outlen, "recording: off (history dropped)\n");
+		return 0;
+	case TARGET_RECORD_STATUS:
+		break;
+	default:
+		snprintf(out, outlen, "record: no such request\n");
+		return -EINVAL;
+	}
+	snprintf(out, outlen, "recording: %s\n", t->recording ? "on" : "off");
+	return 0;
+}
+
 static inline const char *fake_point_error_text(void *impl)
 {
 	struct fake_target *t = impl;
@@ -390,6 +438,7 @@ static const struct target_ops fake_target_ops = {
 	.get_screen_text = fake_get_screen_text,
 	.set_step_irq = NULL, /* as on the KVM machine today: "not available" */
 	.restart = fake_restart,
+	.record = fake_record,
 	.point_error = fake_point_error_text,
 };
 

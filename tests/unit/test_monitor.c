@@ -260,7 +260,7 @@ static void test_a_target_without_optional_ops_answers_not_available(void)
 	static const char *const commands[] = {
 		"info registers", "info gdt", "info idt", "info tlb", "info mem", "info lapic",
 		"info pic", "info exits", "gva2gpa 0x1000", "xp /4x 0", "system_reset", "screen",
-		"trace-io on", "step-irq off",
+		"trace-io on", "step-irq off", "record status",
 	};
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		struct fixture *f = fixture_open(true);
@@ -272,6 +272,64 @@ static void test_a_target_without_optional_ops_answers_not_available(void)
 		CHECK(ok);
 		fixture_close(f);
 	}
+}
+
+static void test_record_on_off_status_reach_the_target_as_parsed_requests(void)
+{
+	static const struct {
+		const char *command;
+		enum target_record_request request;
+		const char *reply; /* what the fake target answers */
+	} cases[] = {
+		{ "record on", TARGET_RECORD_ON, "recording: on\n" },
+		{ "record status", TARGET_RECORD_STATUS, "recording: on\n" },
+		{ "record", TARGET_RECORD_STATUS, "recording: on\n" }, /* alone: status */
+		{ "  record \t off ", TARGET_RECORD_OFF, "recording: off (history dropped)\n" },
+		{ "record status", TARGET_RECORD_STATUS, "recording: off\n" },
+	};
+	struct fixture *f = fixture_open(false);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		monitor(f, cases[i].command);
+		CHECK_EQ(f->t->record_calls, i + 1);
+		CHECK_EQ(f->t->last_record, cases[i].request);
+		if (strcmp(f->console, cases[i].reply) != 0)
+			printf("  for \"%s\": %s\n", cases[i].command, f->console);
+		CHECK(strcmp(f->console, cases[i].reply) == 0);
+		CHECK(reply_is(f, "OK"));
+	}
+	fixture_close(f);
+}
+
+static void test_record_with_a_bad_argument_says_the_usage_and_asks_nothing(void)
+{
+	static const char *const bad[] = {
+		"record maybe", "record ON", "record on off", "record status now", "record 1",
+		"record of", "record onn", "record -",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fixture *f = fixture_open(false);
+		monitor(f, bad[i]);
+		bool ok = strcmp(f->console, "record: usage: record on|off|status\n") == 0;
+		if (!ok)
+			printf("  for \"%s\": %s\n", bad[i], f->console);
+		CHECK(ok);
+		CHECK(reply_is(f, "OK"));
+		CHECK_EQ(f->t->record_calls, 0);
+		fixture_close(f);
+	}
+}
+
+static void test_a_failing_record_passes_the_targets_reason_on(void)
+{
+	struct fixture *f = fixture_open(false);
+	f->t->record_error = -ENOTSUP;
+	monitor(f, "record on");
+	CHECK_EQ(f->t->record_calls, 1);
+	CHECK(console_has(f, "record: the fake target fails"));
+	CHECK_EQ(console_lines(f), 1);
+	CHECK(reply_is(f, "OK"));
+	CHECK(!f->t->recording);
+	fixture_close(f);
 }
 
 static void test_system_reset_restarts_and_gdb_sees_the_first_instruction(void)
@@ -492,6 +550,9 @@ int main(void)
 	RUN(test_info_exits_shows_the_targets_counts);
 	RUN(test_trace_io_switches_and_step_irq_says_not_available);
 	RUN(test_a_target_without_optional_ops_answers_not_available);
+	RUN(test_record_on_off_status_reach_the_target_as_parsed_requests);
+	RUN(test_record_with_a_bad_argument_says_the_usage_and_asks_nothing);
+	RUN(test_a_failing_record_passes_the_targets_reason_on);
 	RUN(test_system_reset_restarts_and_gdb_sees_the_first_instruction);
 	RUN(test_long_output_is_split_into_several_o_packets);
 	RUN(test_monitor_commands_must_be_hex);

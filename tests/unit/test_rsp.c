@@ -1416,7 +1416,7 @@ static void test_unknown_packets_get_the_empty_reply(void)
 {
 	static const char *const unknown[] = {
 		"qFooBar", "qTStatus", "QNonStop:1", "QFoo", "vMustReplyEmpty", "vFile:open:x",
-		"bc", "Hz", "", "qL1200000000000000000", "qOffsets", "vCont",
+		"bx", "Hz", "", "qL1200000000000000000", "qOffsets", "vCont",
 	};
 	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
 
@@ -1662,30 +1662,24 @@ static void test_255_vcpus_fit_the_thread_list_and_document(void)
 
 /* ---- reverse execution ---- */
 
-static char record_args[64];
-
-static int fake_record(void *target, const char *args, char *out, size_t outlen)
-{
-	(void)target;
-	snprintf(record_args, sizeof(record_args), "%s", args);
-	snprintf(out, outlen, "recording: on\n");
-	return 0;
-}
-
 static void test_reverse_packets_are_offered_and_parsed_only_for_a_recording_target(void)
 {
 	struct fixture f = fixture_open(TARGET_ARCH_X86_64, 5);
 	struct target_resume how;
 
+	/* The fake target without its record op first. */
+	static struct target_ops ops;
+	ops = *f.s->target.ops;
+	ops.record = NULL;
+	f.s->target.ops = &ops;
 	send(&f, "qSupported");
 	CHECK(!reply_contains(&f, "ReverseStep+"));
 	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bs", 2, &how), RSP_ACTION_REPLY);
 	CHECK_EQ(f.s->reply_len, 0);
+	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bc", 2, &how), RSP_ACTION_REPLY);
+	CHECK_EQ(f.s->reply_len, 0);
 
-	static struct target_ops ops;
-	ops = *f.s->target.ops;
-	ops.record = fake_record;
-	f.s->target.ops = &ops;
+	f.s->target = fake_target_as_target(f.t);
 	send(&f, "qSupported");
 	CHECK(reply_contains(&f, ";ReverseStep+;ReverseContinue+"));
 	CHECK_EQ(rsp_handle_packet(f.s, (const uint8_t *)"bs", 2, &how), RSP_ACTION_RESUME);
@@ -1698,12 +1692,15 @@ static void test_reverse_packets_are_offered_and_parsed_only_for_a_recording_tar
 	/* monitor record status: the monitor hands it to the target; the
 	 * text comes back as O packets, then OK. */
 	CHECK_EQ(send(&f, "qRcmd,7265636f726420737461747573"), RSP_ACTION_CONSOLE);
-	CHECK(reply_is(&f, "O7265636f7264696e673a206f6e0a")); /* "recording: on\n" */
+	CHECK(reply_is(&f, "O7265636f7264696e673a206f66660a")); /* "recording: off\n" */
 	CHECK(rsp_console_next(f.s));
 	CHECK(reply_is(&f, "OK"));
-	CHECK(strcmp(record_args, "status") == 0);
-	send(&f, "qRcmd,7265636f7264");
-	CHECK(strcmp(record_args, "") == 0);
+	CHECK_EQ(f.t->record_calls, 1);
+	CHECK_EQ(f.t->last_record, TARGET_RECORD_STATUS);
+	send(&f, "qRcmd,7265636f7264206f6e"); /* "record on" */
+	CHECK_EQ(f.t->record_calls, 2);
+	CHECK_EQ(f.t->last_record, TARGET_RECORD_ON);
+	CHECK(f.t->recording);
 	fixture_close(&f);
 }
 

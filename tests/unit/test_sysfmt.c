@@ -587,19 +587,6 @@ static void test_text_buffer_stops_at_its_cap_and_says_so(void)
 	textbuf_free(&out);
 }
 
-static void test_numbers_parse_as_hex_or_decimal_and_refuse_overflow(void)
-{
-	uint64_t v;
-	CHECK(sysfmt_parse_number("0x1f", &v) && v == 0x1f);
-	CHECK(sysfmt_parse_number("31", &v) && v == 31);
-	CHECK(sysfmt_parse_number("0xffffffffffffffff", &v) && v == ~0ULL);
-	CHECK(!sysfmt_parse_number("0x10000000000000000", &v));
-	CHECK(!sysfmt_parse_number("18446744073709551616", &v));
-	CHECK(!sysfmt_parse_number("0x", &v));
-	CHECK(!sysfmt_parse_number("12a", &v));
-	CHECK(!sysfmt_parse_number("", &v));
-}
-
 int main(void)
 {
 	RUN(test_flat_code64_descriptor_decodes_base_limit_and_flags);
@@ -628,6 +615,5 @@ int main(void)
 	RUN(test_register_dump_shows_descriptor_caches_tables_and_events);
 	RUN(test_mode_names_follow_cr0_efer_and_cs);
 	RUN(test_text_buffer_stops_at_its_cap_and_says_so);
-	RUN(test_numbers_parse_as_hex_or_decimal_and_refuse_overflow);
 	return check_summary();
 }
