@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
 #include "kvm/machine.h"
 #include "kvm/mmu.h"
@@ -212,8 +211,6 @@ int sysops_exit_counts(void *t, struct target_exit_counts *counts)
  * per stop. */
 void sysops_stop_reported(void *t, const struct target_stop *stop)
 {
-	struct timespec now;
-
 	switch (stop->reason) {
 	case TARGET_STOP_STEP:
 	case TARGET_STOP_SWBREAK:
@@ -228,10 +225,9 @@ void sysops_stop_reported(void *t, const struct target_stop *stop)
 	}
 	if (!stop->event_ns)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-	if (now_ns >= stop->event_ns)
-		exit_stats_stop_latency(&impl(t)->m->exits, now_ns - stop->event_ns);
+	uint64_t now = now_ns();
+	if (now >= stop->event_ns)
+		exit_stats_stop_latency(&impl(t)->m->exits, now - stop->event_ns);
 }
 
 /* Output ports are queued in KVM's coalesced ring without exits; tracing
