@@ -232,23 +232,7 @@ bool cpu_idle_for_good(struct vcpu *c)
 
 void cpu_start_tick(struct vcpu *c)
 {
-	struct sigevent ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_THREAD_ID;
-	ev.sigev_signo = MACHINE_FLUSH_SIGNAL;
-	ev._sigev_un._tid = gettid();
-	if (timer_create(CLOCK_MONOTONIC, &ev, &c->tick))
-		return;
-	struct itimerspec every = {
-		.it_interval = { 0, MACHINE_FLUSH_INTERVAL_NS },
-		.it_value = { 0, MACHINE_FLUSH_INTERVAL_NS },
-	};
-	if (timer_settime(c->tick, 0, &every, NULL)) {
-		timer_delete(c->tick);
-		return;
-	}
-	c->has_tick = true;
+	c->has_tick = machine_start_tick(&c->tick);
 }
 
 static int write_back_registers(struct vcpu *c)
@@ -390,7 +374,7 @@ int cpu_enter(struct vcpu *c, bool immediate)
 	machine_sync_com1_coalescing(m);
 	c->run->immediate_exit = immediate;
 	int rc, run_errno, spurious = 0;
-	bool report_tick = false;
+	bool report_tick = false, guest_ended = false;
 	for (;;) {
 		machine_unlock(m);
 		rc = ioctl(c->fd, KVM_RUN, 0);
@@ -419,10 +403,7 @@ int cpu_enter(struct vcpu *c, bool immediate)
 				if (err)
 					return err;
 				if (ended && !kicked) {
-					/* Shown to the run loop as the exit a bare
-					 * machine gives for `hlt`: the guest's end. */
-					rc = 0;
-					c->run->exit_reason = KVM_EXIT_HLT;
+					guest_ended = true;
 					break;
 				}
 				/* Waiting for an interrupt is no stall. */
@@ -459,6 +440,8 @@ int cpu_enter(struct vcpu *c, bool immediate)
 	} else {
 		c->regs_valid = c->sregs_valid = false;
 	}
+	if (guest_ended)
+		return CPU_GUEST_ENDED;
 	if (report_tick)
 		return -ETIME;
 	if (rc < 0) {
@@ -467,5 +450,5 @@ int cpu_enter(struct vcpu *c, bool immediate)
 		errno = run_errno;
 		return IOCTL_FAIL(c, "KVM_RUN");
 	}
-	return 0;
+	return CPU_EXITED;
 }

@@ -64,6 +64,10 @@ struct vcpu {
 	bool tick_valid;
 	uint64_t tick_pc;
 	unsigned long exits_since_tick;
+	/* CPU time of the thread running this vCPU, at the last tick and when
+	 * a probe step began: no progress while the host did not run it
+	 * (more busy vCPUs than host CPUs) is not a stall. */
+	uint64_t tick_cpu_ns, probe_cpu_ns;
 	bool lifted;
 	bool probing;       /* a step to see whether the vCPU is stalled */
 	bool probe_stalled; /* ... and it did not finish within a tick */
@@ -99,11 +103,20 @@ int cpu_set_debug(struct vcpu *c, uint32_t control, const uint64_t dr[4], uint64
 /* The signal mask while the vCPU runs (kernel sigset). */
 int cpu_set_run_sigmask(struct vcpu *c, const sigset_t *mask);
 
-/* Enters the guest once. Returns 0 with c->run->exit_reason set, -EINTR
- * if a signal (or `immediate`, or the machine's tick_hook) ended the run
- * first, -ETIME if the flush tick did and the machine's report_ticks is
- * set, another negative errno if KVM_RUN failed. Applies a changed slot
- * layout first; counts the exit (kvm/exit_stats.c). */
+/* What cpu_enter returns when it does not fail. */
+enum cpu_entered {
+	CPU_EXITED = 0,      /* KVM returned an exit: c->run->exit_reason */
+	/* The tick found the guest idle for good (the pc machine, where KVM
+	 * runs `hlt` itself): its end. No exit reason: KVM gave none. Never
+	 * with `immediate`. */
+	CPU_GUEST_ENDED = 1,
+};
+
+/* Enters the guest once. Returns an enum cpu_entered, -EINTR if a signal
+ * (or `immediate`, or the machine's tick_hook) ended the run first, -ETIME
+ * if the flush tick did and the machine's report_ticks is set, another
+ * negative errno if KVM_RUN failed. Applies a changed slot layout first;
+ * counts the exit (kvm/exit_stats.c). */
 int cpu_enter(struct vcpu *c, bool immediate);
 
 /* KVM_GET_MP_STATE: KVM_MP_STATE_*, or a negative errno. */

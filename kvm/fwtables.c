@@ -267,23 +267,21 @@ static size_t build_madt(uint8_t *t, unsigned ncpus)
 	return len;
 }
 
-static size_t build_rsdt(uint8_t *t, const uint32_t *tables, unsigned n)
+/* The RSDT (4-byte entries) or XSDT (8-byte entries): the same list of
+ * table addresses after a header. */
+static size_t build_table_list(uint8_t *t, const char *signature, unsigned entry_size,
+			       const uint32_t *tables, unsigned n)
 {
-	size_t len = SDT_HEADER + 4 * (size_t)n;
+	size_t len = SDT_HEADER + entry_size * (size_t)n;
 
-	for (unsigned i = 0; i < n; i++)
-		image_put_le32(t + SDT_HEADER + 4 * i, tables[i]);
-	sdt_header(t, "RSDT", (uint32_t)len, 1);
-	return len;
-}
-
-static size_t build_xsdt(uint8_t *t, const uint32_t *tables, unsigned n)
-{
-	size_t len = SDT_HEADER + 8 * (size_t)n;
-
-	for (unsigned i = 0; i < n; i++)
-		image_put_le64(t + SDT_HEADER + 8 * i, tables[i]);
-	sdt_header(t, "XSDT", (uint32_t)len, 1);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *entry = t + SDT_HEADER + entry_size * i;
+		if (entry_size == 8)
+			image_put_le64(entry, tables[i]);
+		else
+			image_put_le32(entry, tables[i]);
+	}
+	sdt_header(t, signature, (uint32_t)len, 1);
 	return len;
 }
 
@@ -330,9 +328,9 @@ int fwtables_build(uint8_t *buf, size_t buf_size, uint64_t phys, unsigned ncpus,
 	at = align_up(at + build_madt(buf + at, ncpus), 16);
 	uint32_t tables[2] = { (uint32_t)out->fadt, (uint32_t)out->madt };
 	out->rsdt = phys + at;
-	at = align_up(at + build_rsdt(buf + at, tables, 2), 16);
+	at = align_up(at + build_table_list(buf + at, "RSDT", 4, tables, 2), 16);
 	out->xsdt = phys + at;
-	at = align_up(at + build_xsdt(buf + at, tables, 2), 16);
+	at = align_up(at + build_table_list(buf + at, "XSDT", 8, tables, 2), 16);
 	out->mp_config = phys + at;
 	at = align_up(at + build_mp_config(buf + at, ncpus), 16);
 	build_mp_floating(buf, (uint32_t)out->mp_config);

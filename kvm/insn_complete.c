@@ -306,6 +306,20 @@ static int read_tss(struct completion *c, uint64_t offset, void *buf, size_t len
 
 /* ---- int n, int3, into ---- */
 
+/* The last step of delivery through an interrupt or trap gate, once the
+ * frame is pushed: CS:RIP from the gate at the new privilege level, and
+ * the flags the SDM says delivery clears (IF only through an interrupt
+ * gate). */
+static void enter_handler(struct completion *c, uint16_t selector, unsigned new_cpl,
+			  uint64_t cs_desc, uint64_t offset, unsigned type)
+{
+	segment_from(&c->s.cs, (uint16_t)((selector & ~3u) | new_cpl), cs_desc);
+	c->r.rip = offset;
+	c->r.rflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
+	if (type == GATE_INT)
+		c->r.rflags &= ~FL_IF;
+}
+
 /* Protected mode (SDM vol. 3, 6.12.1): 32-bit interrupt and trap gates,
  * to the same privilege level or, through the TSS's SSn:ESPn, to an inner
  * one. A software interrupt pushes no error code. */
@@ -373,11 +387,7 @@ static int deliver_protected(struct completion *c, unsigned vector, uint64_t nex
 		return -EFAULT;
 	c->s.ss = new_ss;
 	c->r.rsp = (sp & ~sp_mask) | new_sp;
-	segment_from(&c->s.cs, (uint16_t)((selector & ~3u) | new_cpl), cs_desc);
-	c->r.rip = offset;
-	c->r.rflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
-	if (type == GATE_INT)
-		c->r.rflags &= ~FL_IF;
+	enter_handler(c, selector, new_cpl, cs_desc, offset, type);
 	return 0;
 }
 
@@ -437,11 +447,7 @@ static int deliver_long(struct completion *c, unsigned vector, uint64_t next_ip)
 	if (new_cpl < cpl)
 		null_segment(&c->s.ss, (uint16_t)new_cpl, new_cpl);
 	c->r.rsp = rsp - sizeof(frame);
-	segment_from(&c->s.cs, (uint16_t)((selector & ~3u) | new_cpl), cs_desc);
-	c->r.rip = offset;
-	c->r.rflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
-	if (type == GATE_INT)
-		c->r.rflags &= ~FL_IF;
+	enter_handler(c, selector, new_cpl, cs_desc, offset, type);
 	return 0;
 }
 

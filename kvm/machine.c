@@ -66,33 +66,39 @@ static int coalesced_ring_offset(struct machine *m)
 	return offset;
 }
 
+bool machine_start_tick(timer_t *timer)
+{
+	struct sigevent ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = MACHINE_FLUSH_SIGNAL;
+	ev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &ev, timer))
+		return false;
+	struct itimerspec every = {
+		.it_interval = { 0, MACHINE_FLUSH_INTERVAL_NS },
+		.it_value = { 0, MACHINE_FLUSH_INTERVAL_NS },
+	};
+	if (timer_settime(*timer, 0, &every, NULL)) {
+		timer_delete(*timer);
+		return false;
+	}
+	return true;
+}
+
 /* A periodic signal that ends KVM_RUN every 10 ms: queued output is
  * written, new input noticed (and its interrupt raised), a live screen
  * redrawn. */
 static void setup_tick(struct machine *m)
 {
-	struct sigevent ev;
 	sigset_t block;
 
 	sigemptyset(&block);
 	sigaddset(&block, MACHINE_FLUSH_SIGNAL);
 	if (sigprocmask(SIG_BLOCK, &block, NULL))
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_THREAD_ID;
-	ev.sigev_signo = MACHINE_FLUSH_SIGNAL;
-	ev._sigev_un._tid = gettid();
-	if (timer_create(CLOCK_MONOTONIC, &ev, &m->flush_timer))
-		return;
-	struct itimerspec every = {
-		.it_interval = { 0, MACHINE_FLUSH_INTERVAL_NS },
-		.it_value = { 0, MACHINE_FLUSH_INTERVAL_NS },
-	};
-	if (timer_settime(m->flush_timer, 0, &every, NULL)) {
-		timer_delete(m->flush_timer);
-		return;
-	}
-	m->has_flush_timer = true;
+	m->has_flush_timer = machine_start_tick(&m->flush_timer);
 }
 
 /* Output-only ports go through KVM's coalesced PIO ring where the host
@@ -113,7 +119,9 @@ static void setup_coalesced_output(struct machine *m, const struct machine_confi
 	for (unsigned i = 0; i < config->nconsole_ports; i++)
 		if (config->console_ports[i] != 0xf4 && !coalesce_port(m, config->console_ports[i]))
 			return;
-	m->ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)m->run + offset * page);
+	/* The ring is VM-wide; any vCPU's mapping shows it. vCPU 0's lives
+	 * as long as the machine. */
+	m->ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)m->cpus[0].run + offset * page);
 	m->ring_max = (unsigned)((page - sizeof(struct kvm_coalesced_mmio_ring)) /
 				 sizeof(struct kvm_coalesced_mmio));
 }
@@ -275,8 +283,6 @@ void machine_select_cpu(struct machine *m, unsigned index)
 	if (index >= m->ncpus)
 		return;
 	m->cur = &m->cpus[index];
-	m->vcpu_fd = m->cur->fd;
-	m->run = m->cur->run;
 }
 
 struct kvm_regs *machine_regs(struct machine *m)
@@ -320,7 +326,7 @@ int machine_create(struct machine *m, const struct machine_config *config)
 	int version;
 
 	memset(m, 0, sizeof(*m));
-	m->kvm_fd = m->vm_fd = m->vcpu_fd = -1;
+	m->kvm_fd = m->vm_fd = -1;
 	sigemptyset(&m->run_sigmask);
 	struct devices_config devices = {
 		.out_fd = config->out_fd,
@@ -456,11 +462,10 @@ void machine_destroy(struct machine *m)
 	free(m->reset_state);
 	m->touched = m->dirty_scratch = NULL;
 	m->reset_state = NULL;
-	m->run = NULL;
 	m->ncpus = 0;
 	m->ram = NULL;
 	m->page_want = NULL;
-	m->vcpu_fd = m->vm_fd = m->kvm_fd = -1;
+	m->vm_fd = m->kvm_fd = -1;
 }
 
 /* A page whose want or release changed since the layout was applied. */

@@ -64,10 +64,8 @@ struct machine_slot {
 
 struct machine {
 	int kvm_fd, vm_fd;
-	/* The vCPU the debugger's calls are about (machine_select_cpu): its
-	 * fd and kvm_run, as in the one-vCPU machine this was. */
-	int vcpu_fd;
-	struct kvm_run *run;
+	/* The vCPU the debugger's calls are about (machine_select_cpu); its
+	 * fd and kvm_run are cur->fd and cur->run. */
 	struct vcpu *cur;
 	struct vcpu *cpus;
 	unsigned ncpus;
@@ -120,7 +118,7 @@ struct machine {
 	sigset_t run_sigmask; /* what the main thread unblocks in KVM_RUN */
 	/* The pc machine: in-kernel 8259s, IOAPIC, LAPIC and PIT; false on
 	 * bare. `hlt` is then handled inside KVM; a vCPU halted with IF=0 is
-	 * found on the periodic tick and reported as a KVM_EXIT_HLT. */
+	 * found on the periodic tick (cpu_enter: CPU_GUEST_ENDED). */
 	bool has_irqchip;
 	struct exit_stats exits;
 
@@ -152,6 +150,11 @@ struct machine {
  * the main thread a vCPU has stopped (kvm/smp.c). Blocked outside KVM_RUN. */
 #define MACHINE_KICK_SIGNAL SIGUSR1
 #define MACHINE_FLUSH_INTERVAL_NS 10000000L
+
+/* Starts a timer that sends MACHINE_FLUSH_SIGNAL to the calling thread
+ * every MACHINE_FLUSH_INTERVAL_NS (the main thread's flush tick, or a
+ * vCPU thread's own). False when the host gives none. */
+bool machine_start_tick(timer_t *timer);
 
 /* Opens /dev/kvm, makes the VM, its RAM and one vCPU. On failure returns a
  * negative errno with machine->error saying what went wrong and what to do;
@@ -193,7 +196,7 @@ void machine_sregs_changed(struct machine *m);
  * here interrupt KVM_RUN (which then returns -EINTR). */
 int machine_set_run_sigmask(struct machine *m, const sigset_t *mask);
 
-/* Enters the guest once on the current vCPU (cpu_enter). */
+/* Enters the guest once on the current vCPU (cpu_enter, same results). */
 int machine_enter(struct machine *m, bool immediate);
 
 /* Raises (level 1) or lowers (0) ISA/IOAPIC interrupt line `irq`

@@ -500,3 +500,17 @@ int points_hw_at(const struct kvm_target *kt, uint64_t pc)
 			return kt->hw_for_sw[i] ? 2 : 1;
 	return 0;
 }
+
+bool points_break_at(struct kvm_target *kt, struct vcpu *c, uint64_t pc,
+		     enum target_stop_reason *reason)
+{
+	int hw = points_hw_at(kt, pc);
+
+	if (points_sw_at(kt, c, pc) || hw == 2)
+		*reason = TARGET_STOP_SWBREAK;
+	else if (hw)
+		*reason = TARGET_STOP_HWBREAK;
+	else
+		return false;
+	return true;
+}

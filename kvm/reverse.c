@@ -105,7 +105,7 @@ static int open_counter(struct reverse *r)
 	struct kvm_stats_header head;
 
 	r->insn_off = -1;
-	r->stats_fd = ioctl(r->m->vcpu_fd, KVM_GET_STATS_FD, NULL);
+	r->stats_fd = ioctl(r->m->cur->fd, KVM_GET_STATS_FD, NULL);
 	if (r->stats_fd < 0)
 		return 0;
 	if (pread(r->stats_fd, &head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
@@ -169,7 +169,7 @@ static void find_msrs(struct reverse *r)
 		memset(&one, 0, sizeof(one));
 		one.head.nmsrs = 1;
 		one.e.index = index;
-		if (ioctl(r->m->vcpu_fd, KVM_GET_MSRS, &one) == 1)
+		if (ioctl(r->m->cur->fd, KVM_GET_MSRS, &one) == 1)
 			r->msr_index[r->nmsrs++] = index;
 	}
 }
@@ -184,7 +184,7 @@ static int fail(struct reverse *r, const char *what)
 static int save_image(struct reverse *r, struct vcpu_image *img)
 {
 	struct machine *m = r->m;
-	int fd = m->vcpu_fd;
+	int fd = m->cur->fd;
 
 	memset(img, 0, sizeof(*img));
 	/* The register cache is what the guest will see (a gdb write may
@@ -257,7 +257,7 @@ static int restore_image(struct reverse *r, size_t i)
 {
 	struct machine *m = r->m;
 	struct vcpu_image *img = &r->img;
-	int fd = m->vcpu_fd;
+	int fd = m->cur->fd;
 
 	if (!load_part(r, i, PART_REGS, &img->regs, sizeof(img->regs)) ||
 	    !load_part(r, i, PART_SREGS, &img->sregs, sizeof(img->sregs)) ||
@@ -320,8 +320,8 @@ static int restore_image(struct reverse *r, size_t i)
 	m->cur->sregs = img->sregs;
 	m->cur->regs_valid = m->cur->sregs_valid = true;
 	m->cur->regs_dirty = m->cur->sregs_dirty = false;
-	if (m->run)
-		m->run->kvm_dirty_regs = 0;
+	if (m->cur->run)
+		m->cur->run->kvm_dirty_regs = 0;
 	return 0;
 }
 
@@ -963,7 +963,7 @@ static int pending_vector(struct reverse *r)
 	struct kvm_lapic_state lapic;
 	struct kvm_irqchip pic[2] = { { .chip_id = 0 }, { .chip_id = 1 } };
 
-	if (ioctl(r->m->vcpu_fd, KVM_GET_LAPIC, &lapic) == 0) {
+	if (ioctl(r->m->cur->fd, KVM_GET_LAPIC, &lapic) == 0) {
 		for (int word = 7; word >= 0; word--) {
 			uint32_t irr;
 			memcpy(&irr, lapic.regs + 0x200 + 0x10 * word, sizeof(irr));
@@ -1082,11 +1082,11 @@ int reverse_window(struct reverse *r, struct target_stop *stop)
 		 * done, but KVM may still show the interrupt as being injected:
 		 * restored like that, it would be delivered a second time. */
 		struct kvm_vcpu_events events;
-		if (ioctl(r->m->vcpu_fd, KVM_GET_VCPU_EVENTS, &events) == 0 &&
+		if (ioctl(r->m->cur->fd, KVM_GET_VCPU_EVENTS, &events) == 0 &&
 		    events.interrupt.injected) {
 			events.interrupt.injected = 0;
 			events.flags = 0;
-			if (ioctl(r->m->vcpu_fd, KVM_SET_VCPU_EVENTS, &events) < 0)
+			if (ioctl(r->m->cur->fd, KVM_SET_VCPU_EVENTS, &events) < 0)
 				return fail(r, "KVM_SET_VCPU_EVENTS");
 		}
 	}

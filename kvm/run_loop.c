@@ -10,7 +10,7 @@
  *   rip at it: on PVM our own int3 breakpoint, or the guest's int n, int3,
  *   iret) is our breakpoint or is completed by kvm/insn_complete.c;
  * - on the pc machine `hlt` is KVM's: a vCPU halted with IF=0 comes back
- *   from machine_enter as KVM_EXIT_HLT, the guest's end, and a step after
+ *   from cpu_enter as CPU_GUEST_ENDED, the guest's end, and a step after
  *   a signal that found the vCPU halted first makes it runnable;
  * - a guest that pulls the reset line (0xcf9, the i8042) starts again
  *   from its image, as `monitor system_reset` does, and runs on: gdb sees
@@ -144,9 +144,8 @@ static void stop_exited(struct target_stop *stop, int status)
 	stop->exit_status = status;
 }
 
-/* KVM_EXIT_HLT: one of our breakpoints, or the guest's own end (on the
- * pc machine, where KVM runs hlt itself, machine_enter reports a vCPU
- * halted with IF=0 this way). */
+/* KVM_EXIT_HLT (the bare machine: KVM runs no hlt itself): one of our
+ * breakpoints, or the guest's own end. */
 static void handle_hlt(struct kvm_target *kt, struct vcpu *c, struct target_stop *stop)
 {
 	uint64_t at = cpu_linear_pc(c) - 1;
@@ -325,8 +324,14 @@ static bool pc_follows_hlt(struct kvm_target *kt, struct vcpu *c, uint64_t pc)
 	return pc && vcpu_read_mem_as(kt, c, pc - 1, &before, 1) == 1 && before == HLT_OPCODE;
 }
 
+/* CPU time a vCPU's thread must have had for "no progress" to mean
+ * anything: 1 ms is a thousand instructions even where the host emulates
+ * them, and a starved thread (more busy vCPUs than host CPUs, a loaded
+ * host) gets less between two ticks. */
+#define STALL_MIN_CPU_NS 1000000ULL
+
 /* At a tick: the guest sat at one pc without a single exit since the last
- * tick, and a trapped page may be why. */
+ * tick while its thread ran, and a trapped page may be why. */
 static bool stalled_at_tick(struct kvm_target *kt, struct vcpu *c)
 {
 	if (!kt->m->ntrapped && !c->lifted) {
@@ -334,10 +339,15 @@ static bool stalled_at_tick(struct kvm_target *kt, struct vcpu *c)
 		return false;
 	}
 	uint64_t pc = cpu_linear_pc(c);
-	bool same = c->tick_valid && c->exits_since_tick == 0 && c->tick_pc == pc;
+	uint64_t cpu = thread_cpu_ns();
+	bool ran = cpu - c->tick_cpu_ns >= STALL_MIN_CPU_NS;
+	bool same = c->tick_valid && ran && c->exits_since_tick == 0 && c->tick_pc == pc;
 
+	if (c->tick_valid && !ran && c->exits_since_tick == 0 && c->tick_pc == pc)
+		return false; /* not run enough to tell: wait for the next tick */
 	c->tick_valid = true;
 	c->tick_pc = pc;
+	c->tick_cpu_ns = cpu;
 	c->exits_since_tick = 0;
 	return same && !pc_follows_hlt(kt, c, pc);
 }
@@ -416,6 +426,7 @@ static int probe_then_lift(struct kvm_target *kt, struct vcpu *c, bool stepping,
 	bool blocked = kt->step_blocks_irq;
 	c->probing = true;
 	c->probe_stalled = false;
+	c->probe_cpu_ns = thread_cpu_ns();
 	kt->step_blocks_irq = true; /* an interrupt would look like progress */
 	int err = single_step(kt, c, stop);
 	kt->step_blocks_irq = blocked;
@@ -505,7 +516,9 @@ static int run_guest(struct kvm_target *kt, struct vcpu *c, bool stepping,
 		}
 		if (err == -ETIME) {
 			if (c->probing && (m->ntrapped || c->lifted)) {
-				/* One instruction took a whole tick. */
+				if (thread_cpu_ns() - c->probe_cpu_ns < STALL_MIN_CPU_NS)
+					continue; /* starved, not stalled: the step goes on */
+				/* One instruction took a millisecond of CPU. */
 				c->probe_stalled = true;
 				stop->reason = TARGET_STOP_INTERRUPTED;
 				return 0;
@@ -526,6 +539,10 @@ static int run_guest(struct kvm_target *kt, struct vcpu *c, bool stepping,
 			stop->reason = TARGET_STOP_INTERRUPTED;
 			c->maybe_halted = m->has_irqchip;
 			return 0;
+		}
+		if (err == CPU_GUEST_ENDED) {
+			stop_exited(stop, 0);
+			return devices_flush(dev);
 		}
 		if (err)
 			return err;
@@ -886,10 +903,9 @@ int run_loop_resume_cpu(struct kvm_target *kt, struct vcpu *c, const struct targ
 	case TARGET_RESUME_RANGE:
 		for (bool first = true;; first = false) {
 			uint64_t pc = cpu_linear_pc(c);
-			if (!first && (points_sw_at(kt, c, pc) || points_hw_at(kt, pc))) {
-				stop->reason = points_sw_at(kt, c, pc) || points_hw_at(kt, pc) == 2
-						       ? TARGET_STOP_SWBREAK
-						       : TARGET_STOP_HWBREAK;
+			enum target_stop_reason hit;
+			if (!first && points_break_at(kt, c, pc, &hit)) {
+				stop->reason = hit;
 				stop->addr = pc;
 				break;
 			}

@@ -486,16 +486,16 @@ static bool step_off_breakpoints(struct smp *s, const struct target_resume *how,
 			*stop = p->stop;
 			return true;
 		}
-		if (i == primary && how->kind == TARGET_RESUME_RANGE &&
-		    (pc < how->range_start || pc >= how->range_end || points_sw_at(kt, c, pc) ||
-		     points_hw_at(kt, pc))) {
-			*stop = p->stop;
-			if (points_sw_at(kt, c, pc) || points_hw_at(kt, pc) == 2)
-				stop->reason = TARGET_STOP_SWBREAK;
-			else if (points_hw_at(kt, pc))
-				stop->reason = TARGET_STOP_HWBREAK;
-			stop->addr = pc;
-			return true;
+		if (i == primary && how->kind == TARGET_RESUME_RANGE) {
+			enum target_stop_reason hit;
+			bool at_break = points_break_at(kt, c, pc, &hit);
+			if (at_break || pc < how->range_start || pc >= how->range_end) {
+				*stop = p->stop;
+				if (at_break)
+					stop->reason = hit;
+				stop->addr = pc;
+				return true;
+			}
 		}
 		/* Where it landed may be another breakpoint: that one must
 		 * fire, not be stepped off. */

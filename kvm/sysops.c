@@ -67,14 +67,14 @@ int sysops_system_state(void *t, struct target_system_state *st)
 	st->regs.cr8 = s->cr8;
 
 	struct kvm_debugregs dbg;
-	if (ioctl(m->vcpu_fd, KVM_GET_DEBUGREGS, &dbg) == 0) {
+	if (ioctl(m->cur->fd, KVM_GET_DEBUGREGS, &dbg) == 0) {
 		for (int i = 0; i < 4; i++)
 			st->dr[i] = dbg.db[i];
 		st->dr[4] = st->dr[6] = dbg.dr6;
 		st->dr[5] = st->dr[7] = dbg.dr7;
 	}
 	struct kvm_vcpu_events ev;
-	if (ioctl(m->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
+	if (ioctl(m->cur->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
 		st->has_events = true;
 		st->exception.injected = ev.exception.injected;
 		st->exception.pending = (ev.flags & KVM_VCPUEVENT_VALID_PAYLOAD) &&
@@ -148,7 +148,7 @@ int sysops_lapic(void *t, struct target_lapic *lapic)
 
 	if (!m->has_irqchip)
 		return -ENODEV;
-	if (ioctl(m->vcpu_fd, KVM_GET_LAPIC, &state) < 0)
+	if (ioctl(m->cur->fd, KVM_GET_LAPIC, &state) < 0)
 		return -errno;
 	memcpy(lapic->regs, state.regs, sizeof(lapic->regs));
 	return 0;

@@ -27,6 +27,15 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
+/* CPU time of the calling thread: a vCPU's guest time counts in its
+ * thread's, inside KVM_RUN. */
+static inline uint64_t thread_cpu_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
 /* kvm/vcpu_state.c: addresses and memory, as vCPU c sees them (its CR3,
  * its CS base), or as the current vCPU does (machine_select_cpu). */
 uint64_t cpu_linear_pc(struct vcpu *c);
@@ -43,6 +52,11 @@ struct sw_breakpoint *points_sw_at_linear(struct kvm_target *kt, uint64_t linear
 /* The debug-register breakpoint at pc: 0 none, 1 hardware, 2 a software
  * breakpoint that had to use a debug register. */
 int points_hw_at(const struct kvm_target *kt, uint64_t pc);
+/* One of our breakpoints (either kind) is at pc as vCPU c sees it; *reason
+ * is what gdb is told: SWBREAK for a software one, also one that had to
+ * use a debug register, else HWBREAK. */
+bool points_break_at(struct kvm_target *kt, struct vcpu *c, uint64_t pc,
+		     enum target_stop_reason *reason);
 void points_unshadow(struct kvm_target *kt, uint64_t phys, uint8_t *buf, uint64_t len);
 void points_write_around(struct kvm_target *kt, uint64_t phys, const uint8_t *buf,
 			 uint64_t len);

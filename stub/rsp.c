@@ -548,7 +548,9 @@ static enum rsp_action handle_monitor(struct rsp_session *s, const uint8_t *hex,
 	if (!decode_hex_string(hex, len, line, sizeof(line)))
 		textbuf_printf(&s->console, "monitor: the command must be text of at most %zu bytes\n",
 			       sizeof(line) - 1);
-	else if (s->guest_dead && strncmp(line, "help", 4) != 0)
+	else if (s->guest_dead && strncmp(line, "help", 4) != 0 && strcmp(line, "info exits") != 0)
+		/* The exits of a guest that ended are still worth reading (all
+		 * of its run); nothing else of it is there. */
 		textbuf_printf(&s->console, "monitor: the guest is not running (use 'run')\n");
 	else
 		monitor_run(s->target, line, &s->console, &restarted);

@@ -324,6 +324,24 @@ def test_info_exits_times_breakpoint_stops_with_four_vcpus():
         check_stop_latency(mon(c, "info exits"), 20, longest)
 
 
+def test_info_exits_after_the_end_counts_only_the_hlt_exits_kvm_gave():
+    """hello64 ends in `cli; hlt`. On the bare machine that hlt is a real
+    KVM_EXIT_HLT (one); on the pc machine KVM runs it itself and the stub
+    finds the vCPU idle at a tick: no hlt exit at all, none made up."""
+    for machine, hlt_exits in (("bare", 1), ("pc", 0)):
+        with Stub(["--machine", machine, guest("hello64.elf")]) as st:
+            c = st.client()
+            assert c.cmd("!") == b"OK"          # extended: kvmstub outlives the guest
+            stop = c.cont()
+            assert stop.kind == "W" and stop.code == 0, (machine, stop)
+            text = mon(c, "info exits")
+            m = re.search(r"^  HLT +(\d+)$", text, re.M)
+            assert (int(m.group(1)) if m else 0) == hlt_exits, (machine, text)
+            assert re.search(r"^  0x03fd  in +(\d+)  out +0$", text, re.M), (machine, text)
+            # Nothing else of a guest that ended is there.
+            assert "not running" in mon(c, "info registers"), machine
+
+
 def test_trace_io_on_prints_each_port_access_and_off_stops():
     with Stub([guest("hello64.elf")]) as st:
         c = st.client()
