@@ -17,7 +17,10 @@ void timer_idle(void);
 void timer_spin(void);
 void int_pairs(void);
 void timer_setup(unsigned divisor, char *handler);
+void bsp_spin(void);
+void start_aps(void);
 extern char timer_isr[], timer_isr_noiret[], int81_isr[];
+extern char ap_tramp_start[], ap_tramp_end[];
 
 /* What the harness writes before it continues from bench_ready. */
 enum bench_scenario {
@@ -32,7 +35,22 @@ enum bench_scenario {
 	SCENARIO_TIMER_RATE = 8,  /* PIT at 10 kHz, idle in sti; hlt */
 	SCENARIO_TIMER_STEP = 9,  /* PIT at 1 kHz, spin with interrupts on */
 	SCENARIO_INT_PAIRS = 10,  /* int $0x81 + iret, int_pair_count times */
+	/* Several CPUs (bench_cpus, written with the scenario): the APs
+	 * started and busy, then the BSP runs step_region / spins while AP 1
+	 * runs the breakpoint loop (see multiboot.S). */
+	SCENARIO_SMP_STEP = 11,
+	SCENARIO_SMP_BP = 12,
 };
+
+#define AP_TRAMP 0x6000u
+#define LAPIC 0xfee00000u
+#define LAPIC_SVR 0xf0u
+#define LAPIC_ICR_LOW 0x300u
+#define LAPIC_ICR_HIGH 0x310u
+
+volatile unsigned bench_cpus = 1;
+volatile unsigned ap_arrived;
+volatile unsigned ap_spins[16];
 
 volatile unsigned timer_ticks;
 volatile unsigned int_pair_count = 10000;
@@ -85,6 +103,45 @@ void timer_setup(unsigned divisor, char *handler)
 	outb(0x43, 0x34);
 	outb(0x40, (unsigned char)divisor);
 	outb(0x40, (unsigned char)(divisor >> 8));
+}
+
+static volatile unsigned *lapic(unsigned reg)
+{
+	return (volatile unsigned *)(LAPIC + reg);
+}
+
+static void send_ipi(unsigned low)
+{
+	*lapic(LAPIC_ICR_HIGH) = 0;
+	*lapic(LAPIC_ICR_LOW) = low;
+	while (*lapic(LAPIC_ICR_LOW) & (1u << 12)) /* delivery pending */
+		;
+}
+
+static void short_pause(void)
+{
+	for (volatile int i = 0; i < 200; i++)
+		;
+}
+
+/* INIT, then SIPI twice, to every processor but this one (the ICR's "all
+ * excluding self"), as the MP spec's start-up sequence; then waits (for a
+ * bounded time: the harness checks ap_arrived) until bench_cpus - 1 APs
+ * have arrived. */
+void start_aps(void)
+{
+	char *to = (char *)AP_TRAMP;
+
+	for (int i = 0; i < ap_tramp_end - ap_tramp_start; i++)
+		to[i] = ap_tramp_start[i];
+	*lapic(LAPIC_SVR) = 0x1ff;
+	send_ipi(0x000c4500); /* INIT, level assert */
+	short_pause();
+	send_ipi(0x000c4600 | (AP_TRAMP >> 12)); /* SIPI */
+	short_pause();
+	send_ipi(0x000c4600 | (AP_TRAMP >> 12));
+	for (unsigned long spins = 0; ap_arrived + 1 < bench_cpus && spins < 2000000; spins++)
+		;
 }
 
 volatile unsigned bench_scenario = SCENARIO_IDLE;
@@ -147,6 +204,14 @@ void bench_main(void)
 	case SCENARIO_TIMER_STEP:
 		timer_setup(1193, timer_isr_noiret);
 		timer_spin();
+		break;
+	case SCENARIO_SMP_STEP:
+		start_aps();
+		step_region();
+		break;
+	case SCENARIO_SMP_BP:
+		start_aps();
+		bsp_spin();
 		break;
 	case SCENARIO_INT_PAIRS:
 		timer_setup(0, timer_isr); /* the PIT's slowest rate: 18.2 Hz */

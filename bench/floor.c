@@ -1,7 +1,10 @@
 /* bench/floor.c — the floors under every kvmstub figure, measured on this
  * host with nothing in between: a KVM single-step round trip, a port I/O
- * exit, KVM_GET_REGS + KVM_GET_SREGS, KVM_SET_GUEST_DEBUG, and a one-byte
- * TCP round trip over loopback with both ends on one CPU and on two.
+ * exit, KVM_GET_REGS + KVM_GET_SREGS, KVM_SET_GUEST_DEBUG, a one-byte
+ * TCP round trip over loopback with both ends on one CPU and on two, and
+ * how long a vCPU busy in guest code takes to leave KVM_RUN when its
+ * thread is signalled, with 4 such vCPUs (the all-stop of several vCPUs
+ * waits for that).
  * Prints one line per figure, "floor NAME MEDIAN_US MIN_US MAX_US", which
  * bench/bench.py reads. A benchmark tool: it exits on the first failure. */
 #include <errno.h>
@@ -9,6 +12,7 @@
 #include <linux/kvm.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -53,8 +57,8 @@ static int compare_doubles(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Each sample is the mean over one batch; the line reports the median
- * batch and the spread between batches. */
+/* Each sample is the mean over one batch (one kick, for the kick floor);
+ * the line reports the median sample and the spread between samples. */
 static void report(const char *name, double *samples, int n)
 {
 	qsort(samples, (size_t)n, sizeof(*samples), compare_doubles);
@@ -259,6 +263,103 @@ static void measure_loopback(const char *name, int client_cpu, int server_cpu)
 	report(name, samples, SAMPLE_BATCHES);
 }
 
+#define KICK_MAX_VCPUS 4
+#define KICKS 60
+#define KICK_SIGNAL SIGUSR1
+
+struct busy_vcpu {
+	int fd;
+	pid_t tid;
+	uint64_t exits; /* KVM_RUN returns seen, written by its thread */
+};
+
+static void on_kick(int signo)
+{
+	(void)signo;
+}
+
+/* Runs the vCPU for ever; KICK_SIGNAL reaches the thread only inside
+ * KVM_RUN (KVM_SET_SIGNAL_MASK), as kvmstub's kick does. */
+static void *busy_vcpu_thread(void *arg)
+{
+	struct busy_vcpu *b = arg;
+	sigset_t kick;
+	struct {
+		struct kvm_signal_mask head;
+		uint8_t set[8];
+	} during_run = { .head.len = 8 };
+
+	sigemptyset(&kick);
+	sigaddset(&kick, KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &kick, NULL);
+	if (ioctl(b->fd, KVM_SET_SIGNAL_MASK, &during_run) < 0)
+		die("KVM_SET_SIGNAL_MASK");
+	__atomic_store_n(&b->tid, gettid(), __ATOMIC_RELEASE);
+	for (;;) {
+		int r = ioctl(b->fd, KVM_RUN, 0);
+		__atomic_add_fetch(&b->exits, 1, __ATOMIC_RELEASE);
+		if (r < 0 && errno == EINTR) {
+			struct timespec zero = { 0, 0 };
+			sigtimedwait(&kick, NULL, &zero);
+			continue;
+		}
+		die("busy vCPU left KVM_RUN for another reason");
+	}
+	return NULL;
+}
+
+/* nbusy vCPUs in `jmp .` on their own threads; KICKS times, one of them
+ * is signalled and the time until its KVM_RUN returns is one sample. The
+ * watcher sleeps between looks (20 us), so it takes no CPU from them. */
+static void measure_kick(const char *name, int nbusy)
+{
+	static const uint8_t spin[] = { 0xeb, 0xfe }; /* jmp . */
+	static struct busy_vcpu busy[KICK_MAX_VCPUS];
+	struct floor_vm v;
+	struct sigaction sa;
+	double samples[KICKS];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_kick;
+	sigaction(KICK_SIGNAL, &sa, NULL);
+	vm_create(&v, spin, sizeof(spin));
+	for (int i = 0; i < nbusy; i++) {
+		busy[i].fd = i ? ioctl(v.vm, KVM_CREATE_VCPU, i) : v.vcpu;
+		if (busy[i].fd < 0)
+			die("KVM_CREATE_VCPU");
+		if (i) {
+			struct kvm_sregs sregs;
+			struct kvm_regs regs = { .rip = GUEST_CODE, .rflags = 2 };
+			if (ioctl(busy[i].fd, KVM_GET_SREGS, &sregs) < 0)
+				die("KVM_GET_SREGS");
+			sregs.cs.base = 0;
+			sregs.cs.selector = 0;
+			if (ioctl(busy[i].fd, KVM_SET_SREGS, &sregs) < 0 ||
+			    ioctl(busy[i].fd, KVM_SET_REGS, &regs) < 0)
+				die("KVM_SET_SREGS/REGS");
+		}
+		pthread_t t;
+		if (pthread_create(&t, NULL, busy_vcpu_thread, &busy[i]))
+			die("pthread_create");
+		pthread_detach(t);
+	}
+	for (int i = 0; i < nbusy; i++)
+		while (!__atomic_load_n(&busy[i].tid, __ATOMIC_ACQUIRE))
+			usleep(100);
+	usleep(100000);
+	for (int k = 0; k < KICKS; k++) {
+		struct busy_vcpu *b = &busy[k % nbusy];
+		usleep(2000 + (unsigned)(k * 7919) % 3000);
+		uint64_t before = __atomic_load_n(&b->exits, __ATOMIC_ACQUIRE);
+		double t0 = now_us();
+		tgkill(getpid(), b->tid, KICK_SIGNAL);
+		while (__atomic_load_n(&b->exits, __ATOMIC_ACQUIRE) == before)
+			usleep(20);
+		samples[k] = now_us() - t0;
+	}
+	report(name, samples, KICKS);
+}
+
 int main(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -267,5 +368,7 @@ int main(void)
 	measure_loopback("loopback_same_cpu", 0, 0);
 	if (cpus > 1)
 		measure_loopback("loopback_across_cpus", 0, 1);
+	/* Last: the busy vCPU threads spin until the process ends. */
+	measure_kick("kick_busy_vcpus_4", 4);
 	return 0;
 }

@@ -178,6 +178,75 @@ int_pairs_start:
 int_pairs_done:
 	ret
 
+/* Application processors (the smp scenarios). The BSP copies
+ * ap_tramp_start..ap_tramp_end to AP_TRAMP (the SIPI vector's page, 0x6000:
+ * below kvmstub's boot GDT at 0x8000 and QEMU's Multiboot information at
+ * 0x9000) and sends INIT/SIPI; an AP starts there in real mode, loads the
+ * copy's GDT, enters flat protected mode and jumps to ap_entry32. No stack:
+ * nothing an AP runs pushes, and interrupts stay off. */
+	.set	AP_TRAMP, 0x6000
+#define AP_AT(label) (AP_TRAMP + ((label) - ap_tramp_start))
+	.code16
+	.globl	ap_tramp_start, ap_tramp_end
+ap_tramp_start:
+	cli
+	xorw	%ax, %ax
+	movw	%ax, %ds
+	lgdtl	AP_AT(ap_gdtr)
+	movl	%cr0, %eax
+	orl	$1, %eax
+	movl	%eax, %cr0
+	ljmpl	$0x08, $AP_AT(ap_tramp_pm)
+	.code32
+ap_tramp_pm:
+	movw	$0x10, %ax
+	movw	%ax, %ds
+	movw	%ax, %es
+	movw	%ax, %ss
+	movw	%ax, %fs
+	movw	%ax, %gs
+	mov	$ap_entry32, %eax
+	jmp	*%eax
+	.p2align 3
+ap_gdt:
+	.quad	0
+	.quad	0x00cf9b000000ffff	/* 0x08: flat 32-bit code */
+	.quad	0x00cf93000000ffff	/* 0x10: flat data */
+ap_gdtr:
+	.word	3 * 8 - 1
+	.long	AP_AT(ap_gdt)
+ap_tramp_end:
+
+/* Each AP says it arrived, then runs busy for ever: in SCENARIO_SMP_BP
+ * the AP with APIC id 1 waits until every AP has arrived and then runs
+ * the breakpoint loop (its ebx counts the hits at bp_site), every other
+ * AP counts in ap_spins[APIC id]. */
+	.set	SCENARIO_SMP_BP, 12
+ap_entry32:
+	mov	0xfee00020, %eax	/* local APIC ID register */
+	shr	$24, %eax
+	lock incl ap_arrived
+	cmpl	$SCENARIO_SMP_BP, bench_scenario
+	jne	1f
+	cmp	$1, %eax
+	jne	1f
+2:	mov	ap_arrived, %ecx
+	inc	%ecx
+	cmp	bench_cpus, %ecx
+	jb	2b
+	jmp	bp_region
+1:	and	$15, %eax
+	.globl	ap_spin_loop
+ap_spin_loop:
+	incl	ap_spins(,%eax,4)
+	jmp	ap_spin_loop
+
+/* The BSP's busy loop while the APs run (SCENARIO_SMP_BP). */
+	.globl	bsp_spin
+bsp_spin:
+	incl	ap_spins
+	jmp	bsp_spin
+
 	.section .rodata
 	.globl	serial_text
 serial_text:

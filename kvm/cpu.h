@@ -77,6 +77,11 @@ struct vcpu {
 	uint64_t lift_end_pc;
 
 	int failed; /* a register fetch failed: -errno, reported at the next run */
+
+	/* CLOCK_MONOTONIC ns when its last KVM_RUN returned, taken on its own
+	 * thread before anything else: the moment of the event a stop reports
+	 * (`monitor info exits` times each stop from it to gdb). */
+	uint64_t exit_ns;
 };
 
 /* Creates vCPU `index` of the machine's VM (its CPUID says APIC id =

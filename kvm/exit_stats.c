@@ -1,9 +1,11 @@
-/* kvm/exit_stats.c — counting the vCPU's exits by reason and port. No
- * ioctls: machine_enter hands each exit over. */
+/* kvm/exit_stats.c — counting the vCPU's exits by reason and port, and
+ * the stops' latencies. No ioctls: cpu_enter hands each exit over, the
+ * stop_reported op each stop. */
 #include "kvm/exit_stats.h"
 
 #include <linux/kvm.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void exit_stats_count(struct exit_stats *s, uint32_t reason, uint16_t port, int is_out)
@@ -36,6 +38,40 @@ void exit_stats_count(struct exit_stats *s, uint32_t reason, uint16_t port, int 
 void exit_stats_interrupted(struct exit_stats *s)
 {
 	s->interrupted++;
+}
+
+void exit_stats_stop_latency(struct exit_stats *s, uint64_t ns)
+{
+	s->latency_ns[s->stops_timed % EXIT_STATS_LATENCIES] =
+		ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+	s->stops_timed++;
+	s->stop_last_ns = ns;
+	if (ns > s->stop_max_ns)
+		s->stop_max_ns = ns;
+}
+
+static int compare_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of the latest stops (the mean of the middle two for an even
+ * count), from a sorted copy: asked for by a person, not per stop. */
+static uint64_t latency_median(const struct exit_stats *s, uint64_t *of)
+{
+	uint32_t sorted[EXIT_STATS_LATENCIES];
+	size_t n = s->stops_timed < EXIT_STATS_LATENCIES ? (size_t)s->stops_timed
+							 : EXIT_STATS_LATENCIES;
+
+	*of = n;
+	if (!n)
+		return 0;
+	memcpy(sorted, s->latency_ns, n * sizeof(sorted[0]));
+	qsort(sorted, n, sizeof(sorted[0]), compare_u32);
+	if (n % 2)
+		return sorted[n / 2];
+	return ((uint64_t)sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 static const char *reason_name(unsigned reason)
@@ -96,4 +132,8 @@ void exit_stats_report(const struct exit_stats *s, struct target_exit_counts *ou
 		out->ports[i].out = s->ports[i].out;
 	}
 	out->other_port_exits = s->other_ports;
+	out->stops_timed = s->stops_timed;
+	out->stop_last_ns = s->stop_last_ns;
+	out->stop_max_ns = s->stop_max_ns;
+	out->stop_median_ns = latency_median(s, &out->stop_median_of);
 }

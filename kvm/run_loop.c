@@ -988,8 +988,12 @@ int run_loop_resume(void *t, const struct target_resume *how, struct target_stop
 	if (kt->rev) {
 		bool handled;
 		int err = reverse_resume(kt->rev, how, stop, &handled);
-		if (handled)
+		if (handled) {
+			/* Replayed or found by a scan of the history: no exit of
+			 * now to time it from. */
+			stop->event_ns = 0;
 			return err;
+		}
 	}
 	return run_loop_resume_live(kt, how, stop);
 }
@@ -999,5 +1003,9 @@ int run_loop_resume_live(struct kvm_target *kt, const struct target_resume *how,
 {
 	if (kt->m->smp)
 		return smp_resume(kt, how, stop);
-	return run_loop_resume_cpu(kt, &kt->m->cpus[0], how, stop);
+	struct vcpu *c = &kt->m->cpus[0];
+	c->exit_ns = 0; /* stays 0 if no KVM_RUN ran: no event to time */
+	int err = run_loop_resume_cpu(kt, c, how, stop);
+	stop->event_ns = c->exit_ns;
+	return err;
 }

@@ -83,6 +83,33 @@ static void kick(pid_t tid)
 	tgkill(getpid(), tid, MACHINE_KICK_SIGNAL);
 }
 
+/* One vCPU's resume, its stop stamped with the time of the exit that
+ * ended it (0 if it never entered KVM_RUN). */
+static int resume_cpu_timed(struct kvm_target *kt, struct vcpu *c, const struct target_resume *how,
+			    struct target_stop *stop)
+{
+	c->exit_ns = 0;
+	int err = run_loop_resume_cpu(kt, c, how, stop);
+	stop->event_ns = c->exit_ns;
+	return err;
+}
+
+/* The other vCPU threads that are in or around KVM_RUN, told to stop now
+ * rather than when the main thread gets to it (stop_all does the same):
+ * on a host with fewer CPUs than busy vCPUs that saves the main thread's
+ * wait for a CPU before they even hear of the stop. One that has not
+ * taken its command yet is left to stop_all. Under the machine's lock. */
+static void kick_running_aps(struct smp *s)
+{
+	for (unsigned i = 1; i < s->ncpus; i++) {
+		struct smp_cpu *p = &s->cpu[i];
+		if (p->running && p->command != SMP_RUN) {
+			p->c->stop_requested = true;
+			kick(p->tid);
+		}
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct smp_cpu *me = arg;
@@ -114,7 +141,7 @@ static void *vcpu_thread(void *arg)
 		c->stop_requested = false;
 		me->started_ns = now_ns();
 		pthread_cond_broadcast(&s->parked); /* stop_all may wait for this */
-		me->err = run_loop_resume_cpu(s->kt, c, &how, &me->stop);
+		me->err = resume_cpu_timed(s->kt, c, &how, &me->stop);
 		(void)take_kick(); /* it has stopped anyway */
 		me->last_ran_ns = now_ns();
 		me->seq = ++s->seq;
@@ -128,8 +155,10 @@ static void *vcpu_thread(void *arg)
 			sched_yield();
 			machine_lock(m);
 		}
-		if (event)
+		if (event) {
 			kick(s->main_tid);
+			kick_running_aps(s);
+		}
 		pthread_cond_broadcast(&s->parked);
 	}
 	machine_unlock(m);
@@ -360,6 +389,7 @@ static bool take_pending(struct smp *s, struct target_stop *stop)
 	if (!best)
 		return false;
 	*stop = best->pending_stop;
+	stop->event_ns = 0; /* its event was long ago: gdb was busy with another */
 	best->pending = false;
 	return true;
 }
@@ -383,7 +413,7 @@ static void run_round(struct smp *s, bool *external)
 	if (boot->runs) {
 		s->boot_started_ns = now_ns();
 		s->boot_running = true;
-		boot->err = run_loop_resume_cpu(s->kt, boot->c, &boot->how, &boot->stop);
+		boot->err = resume_cpu_timed(s->kt, boot->c, &boot->how, &boot->stop);
 		s->boot_running = false;
 		boot->seq = ++s->seq;
 		boot->ran = true;
@@ -402,7 +432,7 @@ static void step_alone(struct smp *s, struct smp_cpu *p)
 
 	(void)take_kick(); /* a kick left by an earlier stop would end it at once */
 	if (p == &s->cpu[0]) {
-		p->err = run_loop_resume_cpu(s->kt, p->c, &step, &p->stop);
+		p->err = resume_cpu_timed(s->kt, p->c, &step, &p->stop);
 		return;
 	}
 	struct target_resume planned = p->how;

@@ -2,7 +2,8 @@
  * monitor, PhyMemMode and restarts: the vCPU's whole system state,
  * guest-physical memory (breakpoint bytes shadowed), translation through
  * the guest's page tables, the in-kernel interrupt controllers, exit
- * counts, trace-io, and starting the guest again from its image. */
+ * counts and stop latencies, trace-io, and starting the guest again from
+ * its image. */
 #include "kvm/sysops.h"
 #include "kvm/reverse.h"
 
@@ -203,6 +204,30 @@ int sysops_exit_counts(void *t, struct target_exit_counts *counts)
 {
 	exit_stats_report(&impl(t)->m->exits, counts);
 	return 0;
+}
+
+/* Timed: what the guest did (Ctrl-C and the guest's end are not events of
+ * a vCPU; kept and replayed stops come with no event time). One clock read
+ * per stop. */
+void sysops_stop_reported(void *t, const struct target_stop *stop)
+{
+	switch (stop->reason) {
+	case TARGET_STOP_STEP:
+	case TARGET_STOP_SWBREAK:
+	case TARGET_STOP_HWBREAK:
+	case TARGET_STOP_WATCH:
+	case TARGET_STOP_RWATCH:
+	case TARGET_STOP_AWATCH:
+	case TARGET_STOP_CRASH:
+		break;
+	default:
+		return;
+	}
+	if (!stop->event_ns)
+		return;
+	uint64_t now = now_ns();
+	if (now >= stop->event_ns)
+		exit_stats_stop_latency(&impl(t)->m->exits, now - stop->event_ns);
 }
 
 /* Output ports are queued in KVM's coalesced ring without exits; tracing

@@ -18,6 +18,7 @@ int sysops_translate(void *kt, uint64_t linear, uint64_t *phys);
 int sysops_lapic(void *kt, struct target_lapic *lapic);
 int sysops_irqchip(void *kt, struct target_irqchip *chip);
 int sysops_exit_counts(void *kt, struct target_exit_counts *counts);
+void sysops_stop_reported(void *kt, const struct target_stop *stop);
 int sysops_set_trace_io(void *kt, bool on);
 int sysops_screen_text(void *kt, char *out, size_t cap);
 int sysops_restart(void *kt, const char *file, const char *cmdline);

@@ -17,8 +17,9 @@ static inline struct kvm_target *kvm_target_of(void *t)
 	return t;
 }
 
-/* CLOCK_MONOTONIC in nanoseconds: run slices (kvm/smp.c) and the time
- * instruction completion takes (kvm/run_loop.c). */
+/* CLOCK_MONOTONIC in nanoseconds: run slices (kvm/smp.c), the time
+ * instruction completion takes (kvm/run_loop.c) and stop latencies
+ * (kvm/sysops.c; kvm/cpu.c, below this layer, reads the same clock). */
 static inline uint64_t now_ns(void)
 {
 	struct timespec t;

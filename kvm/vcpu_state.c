@@ -358,6 +358,7 @@ static const struct target_ops kvm_target_ops = {
 	.get_lapic = sysops_lapic,
 	.get_irqchip = sysops_irqchip,
 	.get_exit_counts = sysops_exit_counts,
+	.stop_reported = sysops_stop_reported,
 	.set_trace_io = sysops_set_trace_io,
 	.get_screen_text = sysops_screen_text,
 	.set_step_irq = kt_set_step_irq,

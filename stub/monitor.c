@@ -32,7 +32,7 @@ static const struct {
 	{ "info mem", "mapped virtual ranges with their permissions" },
 	{ "info lapic", "the local APIC's registers (pc machine)" },
 	{ "info pic", "the 8259 PICs and the IOAPIC (pc machine)" },
-	{ "info exits", "vCPU exits by reason and port I/O exits by port" },
+	{ "info exits", "vCPU exits by reason and by port; how fast stops reached gdb" },
 	{ "gva2gpa ADDR", "the guest-physical address of a virtual address" },
 	{ "xp /FMT ADDR", "physical memory in gdb's x formats (x d u o c; b h w g)" },
 	{ "system_reset", "start the guest again from its image, stopped at its first instruction" },

@@ -497,6 +497,8 @@ static bool resume_and_report(struct server *srv, const struct target_resume *ho
 		rsp_stop_reply(s, &stop);
 		break;
 	}
+	if (srv->target.ops->stop_reported) /* the moment it is written */
+		srv->target.ops->stop_reported(srv->target.impl, &stop);
 	if (!send_reply(srv, false)) {
 		*end = SESSION_DROPPED;
 		return false;

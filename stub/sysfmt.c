@@ -706,4 +706,16 @@ void sysfmt_exits(struct textbuf *out, const struct target_exit_counts *c)
 			       c->ports[i].port, c->ports[i].in, c->ports[i].out);
 	if (c->other_port_exits)
 		textbuf_printf(out, "  other ports %" PRIu64 "\n", c->other_port_exits);
+	/* From the exit that caused a stop to the write of its reply to gdb. */
+	if (!c->stops_timed) {
+		textbuf_printf(out, "stop latency: no stops yet\n");
+		return;
+	}
+	textbuf_printf(out, "stop latency: last %.1f us, median %.1f us, max %.1f us over %" PRIu64
+			    " stops",
+		       c->stop_last_ns / 1e3, c->stop_median_ns / 1e3, c->stop_max_ns / 1e3,
+		       c->stops_timed);
+	if (c->stop_median_of < c->stops_timed)
+		textbuf_printf(out, " (median of the last %" PRIu64 ")", c->stop_median_of);
+	textbuf_printf(out, "\n");
 }

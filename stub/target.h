@@ -109,6 +109,10 @@ struct target_stop {
 	enum target_crash crash; /* CRASH: what happened */
 	char why[160];    /* CRASH, DIVERGED: one-line diagnosis */
 	unsigned thread;  /* the thread that stopped (1-based); 0: the resumed one */
+	/* CLOCK_MONOTONIC ns of the event (the exit that caused the stop, on
+	 * the thread that took it); 0 when not timed, e.g. a stop kept from
+	 * an earlier run and told only now. */
+	uint64_t event_ns;
 };
 
 /* A segment register with the descriptor cache the CPU holds for it. */
@@ -187,6 +191,11 @@ struct target_exit_counts {
 		uint64_t in, out;
 	} ports[TARGET_MAX_EXIT_PORTS];
 	uint64_t other_port_exits; /* ports beyond the table */
+	/* Stops the guest caused (steps, breakpoints, watchpoints, crashes),
+	 * timed from the event to the moment their reply is written to gdb. */
+	uint64_t stops_timed;
+	uint64_t stop_last_ns, stop_median_ns, stop_max_ns;
+	uint64_t stop_median_of; /* how many of the latest stops the median covers */
 };
 
 struct target_ops {
@@ -228,6 +237,9 @@ struct target_ops {
 	int (*get_lapic)(void *target, struct target_lapic *lapic);
 	int (*get_irqchip)(void *target, struct target_irqchip *chip);
 	int (*get_exit_counts)(void *target, struct target_exit_counts *counts);
+	/* The reply for *stop (what the last resume returned) is built and
+	 * being written to gdb: the target may time it from stop->event_ns. */
+	void (*stop_reported)(void *target, const struct target_stop *stop);
 	int (*set_trace_io)(void *target, bool on);
 	/* The VGA text screen as plain text, as `--vga` prints it at the end
 	 * (NUL-terminated, at most TARGET_SCREEN_TEXT_MAX bytes with the NUL);

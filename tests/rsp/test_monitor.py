@@ -6,6 +6,7 @@ socket against real guests under real KVM: every answer is checked against
 what the guest's registers, memory and page tables really hold."""
 import re
 import struct
+import time
 
 import rsplib
 import testlib
@@ -268,6 +269,59 @@ def test_info_exits_counts_the_guests_port_io_and_breakpoint():
         m = re.search(r"^  0x03fd  in +(\d+)  out +0$", text, re.M)
         assert m and int(m.group(1)) >= 21, text
         assert re.search(r"^  IO +\d+$", text, re.M), text
+
+
+STOP_LATENCY = re.compile(r"^stop latency: last ([0-9.]+) us, median ([0-9.]+) us, "
+                          r"max ([0-9.]+) us over (\d+) stops$", re.M)
+
+
+def timed_resumes(c, packet, count):
+    """`count` resumes; the stops and the longest round trip the client saw."""
+    stops, longest = [], 0.0
+    for _ in range(count):
+        t0 = time.perf_counter()
+        stops.append(c.resume(packet))
+        longest = max(longest, time.perf_counter() - t0)
+    return stops, longest
+
+
+def check_stop_latency(text, stops, longest_round_trip):
+    """The line parses, counts exactly the stops, and its figures fit each
+    other and the client's own clock: a stop reaches gdb after its exit,
+    which came after the resume packet was sent."""
+    m = STOP_LATENCY.search(text)
+    assert m, text
+    last, median, largest = (float(m.group(i)) for i in (1, 2, 3))
+    assert int(m.group(4)) == stops, (stops, text)
+    assert 0 < last <= largest and 0 < median <= largest, text
+    assert largest <= longest_round_trip * 1e6, (longest_round_trip, text)
+
+
+def test_info_exits_times_each_step_from_its_exit_to_the_reply():
+    with Stub([guest("hello64.elf")]) as st:
+        c = st.client()
+        c.load_layout()
+        assert re.search(r"^stop latency: no stops yet$", mon(c, "info exits"), re.M)
+        stops, longest = timed_resumes(c, "vCont;s", 25)
+        assert all(s.kind == "T" for s in stops), stops
+        check_stop_latency(mon(c, "info exits"), 25, longest)
+        # A monitor command or a register read is no stop.
+        c.g()
+        check_stop_latency(mon(c, "info exits"), 25, longest)
+
+
+def test_info_exits_times_breakpoint_stops_with_four_vcpus():
+    # smp64.elf scenario 3: the APs start, then halt; the BSP loops
+    # through smp_spot, so every stop is a breakpoint stop of thread 1.
+    spot = nm("smp64.elf")["smp_spot"]
+    with Stub(["--smp", "4", "--reg", "rdi=3", guest("smp64.elf")]) as st:
+        c = st.client()
+        c.load_layout()
+        assert c.insert(0, spot) == b"OK"
+        stops, longest = timed_resumes(c, "vCont;c", 20)
+        for s in stops:
+            assert s.kind == "T" and s.reason == "swbreak" and int(s.fields["thread"], 16) == 1, s
+        check_stop_latency(mon(c, "info exits"), 20, longest)
 
 
 def test_info_exits_after_the_end_counts_only_the_hlt_exits_kvm_gave():

@@ -490,6 +490,34 @@ static void test_exit_counts_list_reasons_and_ports(void)
 	textbuf_free(&out);
 }
 
+static void test_exit_counts_end_with_the_stop_latency_line(void)
+{
+	struct target_exit_counts c;
+	struct textbuf out;
+	memset(&c, 0, sizeof(c));
+	textbuf_init(&out, 0);
+	sysfmt_exits(&out, &c);
+	CHECK(has(&out, "stop latency: no stops yet\n"));
+	textbuf_free(&out);
+
+	c.stops_timed = 3;
+	c.stop_last_ns = 41250;
+	c.stop_median_ns = 52000;
+	c.stop_max_ns = 1500000;
+	c.stop_median_of = 3;
+	textbuf_init(&out, 0);
+	sysfmt_exits(&out, &c);
+	CHECK(has(&out, "stop latency: last 41.2 us, median 52.0 us, max 1500.0 us over 3 stops\n"));
+	textbuf_free(&out);
+
+	c.stops_timed = 5000;
+	c.stop_median_of = 1024;
+	textbuf_init(&out, 0);
+	sysfmt_exits(&out, &c);
+	CHECK(has(&out, "over 5000 stops (median of the last 1024)\n"));
+	textbuf_free(&out);
+}
+
 static void test_register_dump_shows_descriptor_caches_tables_and_events(void)
 {
 	struct target_system_state st;
@@ -583,6 +611,7 @@ int main(void)
 	RUN(test_lapic_dump_decodes_lvt_timer_spiv_and_pending_vectors);
 	RUN(test_pic_dump_shows_both_8259s_and_each_ioapic_pin);
 	RUN(test_exit_counts_list_reasons_and_ports);
+	RUN(test_exit_counts_end_with_the_stop_latency_line);
 	RUN(test_register_dump_shows_descriptor_caches_tables_and_events);
 	RUN(test_mode_names_follow_cr0_efer_and_cs);
 	RUN(test_text_buffer_stops_at_its_cap_and_says_so);
