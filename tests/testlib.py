@@ -228,6 +228,18 @@ class Client:
     def interrupt(self):
         self.send_raw(b"\x03")
 
+    def monitor(self, command):
+        """Runs a monitor command (qRcmd); returns (text of the O packets,
+        final reply)."""
+        self.send("qRcmd," + command.encode().hex())
+        out = b""
+        while True:
+            r = self.recv()
+            if r.startswith(b"O") and r != b"OK":
+                out += bytes.fromhex(r[1:].decode())
+                continue
+            return out.decode(), r
+
     def close(self):
         self.sock.close()
 

@@ -17,20 +17,8 @@ SCRATCH = 0x200000   # guest RAM no test guest uses
 KERNEL_VMA = 0xffffffff80000000
 
 
-def monitor(c, command):
-    """Runs a monitor command; returns (text of the O packets, final reply)."""
-    c.send("qRcmd," + command.encode().hex())
-    out = b""
-    while True:
-        r = c.recv()
-        if r.startswith(b"O") and r != b"OK":
-            out += bytes.fromhex(r[1:].decode())
-            continue
-        return out.decode(), r
-
-
 def mon(c, command):
-    text, final = monitor(c, command)
+    text, final = c.monitor(command)
     assert final == b"OK", (command, final, text)
     return text
 

@@ -16,16 +16,6 @@ HITS = SYMS["spot_hits"]
 MAIN = SYMS["kernel_main"]
 
 
-def monitor(c, command):
-    """The monitor's whole output for one command."""
-    reply = c.cmd("qRcmd," + command.encode().hex())
-    text = b""
-    while reply.startswith(b"O") and reply != b"OK":
-        text += bytes.fromhex(reply[1:].decode())
-        reply = c.recv()
-    return text.decode(), reply
-
-
 def extra_info(c, thread):
     reply = c.cmd("qThreadExtraInfo,%x" % thread)
     return bytes.fromhex(reply.decode()).decode()
@@ -54,7 +44,7 @@ def test_system_reset_with_four_vcpus_boots_the_bsp_and_sends_the_aps_back_to_si
         else:
             raise AssertionError("no AP reached the breakpoint")
         assert any(extra_info(c, t).startswith("vCPU %d: running" % (t - 1)) for t in (2, 3, 4))
-        text, reply = monitor(c, "system_reset")
+        text, reply = c.monitor("system_reset")
         assert reply == b"OK" and "the guest was reset" in text, (text, reply)
         stop = rsplib.Stop(c.cmd("?"))
         assert stop.kind == "T" and thread_of(stop) == 1, stop

@@ -8,22 +8,12 @@ from rsplib import Stub
 from testlib import guest
 
 
-def monitor(c, command):
-    """The monitor's whole output for one command."""
-    reply = c.cmd("qRcmd," + command.encode().hex())
-    text = b""
-    while reply.startswith(b"O") and reply != b"OK":
-        text += bytes.fromhex(reply[1:].decode())
-        reply = c.recv()
-    return text.decode(), reply
-
-
 def test_record_on_with_two_vcpus_says_it_records_one():
     with Stub(["--smp", "2", guest("smp64.elf")]) as st:
         c = st.client()
-        text, _ = monitor(c, "record on")
+        text, _ = c.monitor("record on")
         assert "reverse execution records one vCPU; this machine has 2 (--smp)" in text, text
-        text, _ = monitor(c, "record status")
+        text, _ = c.monitor("record status")
         assert "recording: off" in text, text
         stop = c.cont(timeout=60)
         assert stop.kind == "W" and stop.code == 0, stop
