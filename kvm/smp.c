@@ -63,6 +63,20 @@ struct smp {
 	struct smp_cpu cpu[];
 };
 
+/* Waits, the machine's lock let go, until `deadline` (CLOCK_MONOTONIC).
+ * A sleep, not sched_yield(): with more busy vCPUs than host CPUs a
+ * yield hands the CPU to a vCPU thread in the guest, which keeps it until
+ * the scheduler's tick (4 ms measured here), however short the wait was
+ * meant to be; a sleep's timer wakes the waiter when it is due. */
+static void sleep_until(struct machine *m, uint64_t deadline)
+{
+	struct timespec t = { (time_t)(deadline / 1000000000ULL), (long)(deadline % 1000000000ULL) };
+
+	machine_unlock(m);
+	(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+	machine_lock(m);
+}
+
 static void on_kick(int signo)
 {
 	(void)signo; /* its job is done: KVM_RUN or ppoll returned EINTR */
@@ -150,11 +164,8 @@ static void *vcpu_thread(void *arg)
 		bool event = me->err || me->stop.reason != TARGET_STOP_INTERRUPTED;
 		/* vCPU 0 runs on the main thread, which this kick stops: give
 		 * it its slice too when it runs beside a short step. */
-		while (event && s->boot_running && now_ns() - s->boot_started_ns < SMP_MIN_RUN_NS) {
-			machine_unlock(m);
-			sched_yield();
-			machine_lock(m);
-		}
+		while (event && s->boot_running && now_ns() - s->boot_started_ns < SMP_MIN_RUN_NS)
+			sleep_until(m, s->boot_started_ns + SMP_MIN_RUN_NS);
 		if (event) {
 			kick(s->main_tid);
 			kick_running_aps(s);
@@ -327,11 +338,8 @@ static void stop_all(struct smp *s)
 		}
 		for (unsigned i = 1; i < s->ncpus; i++) {
 			struct smp_cpu *p = &s->cpu[i];
-			while (p->running && now_ns() - p->started_ns < SMP_MIN_RUN_NS) {
-				machine_unlock(m);
-				sched_yield();
-				machine_lock(m);
-			}
+			while (p->running && now_ns() - p->started_ns < SMP_MIN_RUN_NS)
+				sleep_until(m, p->started_ns + SMP_MIN_RUN_NS);
 		}
 	}
 	for (unsigned i = 1; i < s->ncpus; i++) {
