@@ -17,7 +17,7 @@ FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
 # -fno-sanitize-recover: an UBSan report is a crash, not a log line.
 FUZZ_SANITIZE := address,undefined
-FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -I. \
+FUZZ_CFLAGS  := -g -O1 -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 FUZZ_SRCS    := $(sort $(wildcard fuzz/fuzz_*.c))

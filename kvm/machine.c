@@ -7,6 +7,7 @@
 #include "kvm/fwtables.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -150,10 +151,14 @@ void machine_sync_com1_coalescing(struct machine *m)
 static int set_pc_routing(struct machine *m)
 {
 	enum { MAX_ROUTES = 40 };
+	/* struct kvm_irq_routing with room for its entries (the kernel's
+	 * ends in a flexible array, which may not sit inside a struct). */
 	struct {
-		struct kvm_irq_routing head;
+		uint32_t nr, flags;
 		struct kvm_irq_routing_entry e[MAX_ROUTES];
 	} table;
+	_Static_assert(offsetof(__typeof__(table), e) == sizeof(struct kvm_irq_routing),
+		       "the table must lay out as struct kvm_irq_routing");
 	unsigned n = 0;
 
 	memset(&table, 0, sizeof(table));
@@ -173,7 +178,7 @@ static int set_pc_routing(struct machine *m)
 		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
 		e->u.irqchip.pin = gsi == 0 ? 2 : gsi;
 	}
-	table.head.nr = n;
+	table.nr = n;
 	if (ioctl(m->vm_fd, KVM_SET_GSI_ROUTING, &table) < 0)
 		return IOCTL_FAIL(m, "KVM_SET_GSI_ROUTING");
 	return 0;

@@ -19,6 +19,7 @@
 #include "kvm/reverse.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +43,23 @@ enum state_part {
 	PART_PIT, NPARTS
 };
 
+/* struct kvm_msrs with room for its entries: the kernel's struct ends in
+ * a flexible array, which may not sit inside another struct. */
+struct msr_list {
+	uint32_t nmsrs, pad;
+	struct kvm_msr_entry e[MAX_MSRS];
+};
+_Static_assert(offsetof(struct msr_list, e) == sizeof(struct kvm_msrs),
+	       "struct msr_list must lay out as struct kvm_msrs");
+
 struct vcpu_image {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	struct kvm_xsave xsave;
+	/* struct kvm_xsave as bytes, for the same reason (KVM_GET_XSAVE fills
+	 * the legacy 4 KiB region). */
+	_Alignas(8) uint8_t xsave[sizeof(struct kvm_xsave)];
 	struct kvm_xcrs xcrs;
-	struct {
-		struct kvm_msrs head;
-		struct kvm_msr_entry e[MAX_MSRS];
-	} msrs;
+	struct msr_list msrs;
 	struct kvm_vcpu_events events;
 	struct kvm_debugregs debugregs;
 	struct kvm_mp_state mp_state;
@@ -148,27 +157,25 @@ static uint64_t position(const struct reverse *r)
 
 static void find_msrs(struct reverse *r)
 {
+	/* struct kvm_msr_list with room for its indices (see msr_list). */
 	struct {
-		struct kvm_msr_list head;
+		uint32_t nmsrs;
 		uint32_t index[512];
-	} list = { .head.nmsrs = 512 };
-	struct {
-		struct kvm_msrs head;
-		struct kvm_msr_entry e;
-	} one;
+	} list = { .nmsrs = 512 };
+	struct msr_list one;
 
 	r->nmsrs = 0;
 	if (ioctl(r->m->kvm_fd, KVM_GET_MSR_INDEX_LIST, &list) < 0)
 		return;
-	for (uint32_t i = 0; i < list.head.nmsrs && i < 512 && r->nmsrs < MAX_MSRS; i++) {
+	for (uint32_t i = 0; i < list.nmsrs && i < 512 && r->nmsrs < MAX_MSRS; i++) {
 		uint32_t index = list.index[i];
 		/* The TSC moves with host time (rdtsc is an input we cannot
 		 * replay anyway); FEATURE_CONTROL does not read here. */
 		if (index == MSR_IA32_TSC || index == MSR_IA32_FEATURE_CONTROL)
 			continue;
-		memset(&one, 0, sizeof(one));
-		one.head.nmsrs = 1;
-		one.e.index = index;
+		memset(&one, 0, offsetof(struct msr_list, e) + sizeof(one.e[0]));
+		one.nmsrs = 1;
+		one.e[0].index = index;
 		if (ioctl(r->m->cur->fd, KVM_GET_MSRS, &one) == 1)
 			r->msr_index[r->nmsrs++] = index;
 	}
@@ -193,11 +200,12 @@ static int save_image(struct reverse *r, struct vcpu_image *img)
 	img->sregs = *machine_sregs(m);
 	if (m->cur->failed)
 		return m->cur->failed;
-	if (ioctl(fd, KVM_GET_XSAVE, &img->xsave) < 0)
+	if (ioctl(fd, KVM_GET_XSAVE, img->xsave) < 0)
 		return fail(r, "KVM_GET_XSAVE");
 	if (r->has_xcrs && ioctl(fd, KVM_GET_XCRS, &img->xcrs) < 0)
 		return fail(r, "KVM_GET_XCRS");
-	img->msrs.head.nmsrs = r->nmsrs;
+	img->msrs.nmsrs = r->nmsrs;
+	img->msrs.pad = 0;
 	for (unsigned i = 0; i < r->nmsrs; i++)
 		img->msrs.e[i].index = r->msr_index[i];
 	if (ioctl(fd, KVM_GET_MSRS, &img->msrs) != (int)r->nmsrs)
@@ -227,10 +235,10 @@ static unsigned image_parts(const struct reverse *r, const struct vcpu_image *im
 {
 	parts[PART_REGS] = (struct history_part){ &img->regs, sizeof(img->regs) };
 	parts[PART_SREGS] = (struct history_part){ &img->sregs, sizeof(img->sregs) };
-	parts[PART_XSAVE] = (struct history_part){ &img->xsave, sizeof(img->xsave) };
+	parts[PART_XSAVE] = (struct history_part){ img->xsave, sizeof(img->xsave) };
 	parts[PART_XCRS] = (struct history_part){ &img->xcrs, sizeof(img->xcrs) };
 	parts[PART_MSRS] = (struct history_part){ &img->msrs,
-		sizeof(img->msrs.head) + r->nmsrs * sizeof(img->msrs.e[0]) };
+		offsetof(struct msr_list, e) + r->nmsrs * sizeof(img->msrs.e[0]) };
 	parts[PART_EVENTS] = (struct history_part){ &img->events, sizeof(img->events) };
 	parts[PART_DEBUGREGS] = (struct history_part){ &img->debugregs, sizeof(img->debugregs) };
 	parts[PART_MP_STATE] = (struct history_part){ &img->mp_state, sizeof(img->mp_state) };
@@ -261,7 +269,7 @@ static int restore_image(struct reverse *r, size_t i)
 
 	if (!load_part(r, i, PART_REGS, &img->regs, sizeof(img->regs)) ||
 	    !load_part(r, i, PART_SREGS, &img->sregs, sizeof(img->sregs)) ||
-	    !load_part(r, i, PART_XSAVE, &img->xsave, sizeof(img->xsave)) ||
+	    !load_part(r, i, PART_XSAVE, img->xsave, sizeof(img->xsave)) ||
 	    !load_part(r, i, PART_XCRS, &img->xcrs, sizeof(img->xcrs)) ||
 	    !load_part(r, i, PART_MSRS, &img->msrs, sizeof(img->msrs)) ||
 	    !load_part(r, i, PART_EVENTS, &img->events, sizeof(img->events)) ||
@@ -280,20 +288,17 @@ static int restore_image(struct reverse *r, size_t i)
 		return fail(r, "KVM_SET_SREGS");
 	if (ioctl(fd, KVM_SET_REGS, &img->regs) < 0)
 		return fail(r, "KVM_SET_REGS");
-	if (ioctl(fd, KVM_SET_XSAVE, &img->xsave) < 0)
+	if (ioctl(fd, KVM_SET_XSAVE, img->xsave) < 0)
 		return fail(r, "KVM_SET_XSAVE");
 	if (r->has_xcrs && ioctl(fd, KVM_SET_XCRS, &img->xcrs) < 0)
 		return fail(r, "KVM_SET_XCRS");
 	/* KVM stops at the first MSR it refuses (some cannot be written
 	 * back as read, e.g. a read-only one): go on after it. */
-	uint32_t total = img->msrs.head.nmsrs, done = 0;
+	uint32_t total = img->msrs.nmsrs, done = 0;
 	while (done < total) {
-		struct {
-			struct kvm_msrs head;
-			struct kvm_msr_entry e[MAX_MSRS];
-		} rest;
-		rest.head.nmsrs = total - done;
-		rest.head.pad = 0;
+		struct msr_list rest;
+		rest.nmsrs = total - done;
+		rest.pad = 0;
 		memcpy(rest.e, img->msrs.e + done, (total - done) * sizeof(rest.e[0]));
 		int n = ioctl(fd, KVM_SET_MSRS, &rest);
 		if (n < 0)
