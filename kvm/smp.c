@@ -22,10 +22,11 @@
 #include "kvm/vcpu_internal.h"
 
 /* A thread that has not taken its command when a short resume (a step)
- * ends is left out of it, as if the host had not scheduled it — unless it
- * has not run for SMP_SLICE_NS: then it gets at least SMP_MIN_RUN_NS, so
- * the other vCPUs make progress while one is stepped (a spin-wait on
- * another CPU finishes under `stepi`), at a cost of one slow step in many. */
+ * ends is left out of it, as if the host had not scheduled it; if it has
+ * not run for SMP_SLICE_NS, the next resume starts it first and lets it
+ * run SMP_MIN_RUN_NS before the others, so the other vCPUs make progress
+ * while one is stepped (a spin-wait on another CPU finishes under
+ * `stepi`), at a cost of one slow step in many, and no stop waits for it. */
 #define SMP_SLICE_NS 1000000ULL
 #define SMP_MIN_RUN_NS 100000ULL
 
@@ -47,6 +48,7 @@ struct smp_cpu {
 	struct target_stop stop;
 	uint64_t seq;   /* when it stopped: the first stop is the one told */
 	uint64_t started_ns, last_ran_ns; /* took its last command; last parked after a run */
+	bool owed;      /* left out of a round, long unrun: starts first next time */
 	bool pending;   /* a stop gdb has not heard of yet */
 	struct target_stop pending_stop;
 };
@@ -313,34 +315,15 @@ static void stop_all(struct smp *s)
 {
 	struct machine *m = s->m;
 	uint64_t now = now_ns();
-	bool owed = false;
 
 	for (unsigned i = 1; i < s->ncpus; i++) {
 		struct smp_cpu *p = &s->cpu[i];
 		if (p->command != SMP_RUN)
 			continue;
-		if (now - p->last_ran_ns < SMP_SLICE_NS) {
-			p->command = SMP_NONE;
-			p->running = false;
-		} else {
-			owed = true;
-		}
-	}
-	if (owed) {
-		/* Threads that have not run for a while get their slice. */
-		for (;;) {
-			bool waiting = false;
-			for (unsigned i = 1; i < s->ncpus; i++)
-				waiting |= s->cpu[i].command == SMP_RUN;
-			if (!waiting)
-				break;
-			pthread_cond_wait(&s->parked, &m->lock);
-		}
-		for (unsigned i = 1; i < s->ncpus; i++) {
-			struct smp_cpu *p = &s->cpu[i];
-			while (p->running && now_ns() - p->started_ns < SMP_MIN_RUN_NS)
-				sleep_until(m, p->started_ns + SMP_MIN_RUN_NS);
-		}
+		p->command = SMP_NONE;
+		p->running = false;
+		if (now - p->last_ran_ns >= SMP_SLICE_NS)
+			p->owed = true; /* its slice comes at the next resume */
 	}
 	for (unsigned i = 1; i < s->ncpus; i++) {
 		if (s->cpu[i].running) {
@@ -402,6 +385,44 @@ static bool take_pending(struct smp *s, struct target_stop *stop)
 	return true;
 }
 
+/* Threads left out of an earlier round while they had not run for
+ * SMP_SLICE_NS start first and run SMP_MIN_RUN_NS before the others
+ * start: the slice they are owed, given when a resume begins rather than
+ * when a stop is told, so a stop reaches gdb without waiting for the host
+ * to schedule a thread (a scheduler tick when more vCPUs are busy than
+ * the host has CPUs). One that stops meanwhile ends the round as usual. */
+static void give_owed_slices(struct smp *s)
+{
+	struct machine *m = s->m;
+	bool any = false;
+
+	for (unsigned i = 1; i < s->ncpus; i++) {
+		struct smp_cpu *p = &s->cpu[i];
+		if (!p->owed || !p->runs)
+			continue;
+		p->owed = false;
+		p->command = SMP_RUN;
+		p->running = true;
+		any = true;
+	}
+	if (!any)
+		return;
+	pthread_cond_broadcast(&s->go);
+	for (;;) {
+		bool waiting = false;
+		for (unsigned i = 1; i < s->ncpus; i++)
+			waiting |= s->cpu[i].command == SMP_RUN;
+		if (!waiting)
+			break;
+		pthread_cond_wait(&s->parked, &m->lock);
+	}
+	for (unsigned i = 1; i < s->ncpus; i++) {
+		struct smp_cpu *p = &s->cpu[i];
+		while (p->running && now_ns() - p->started_ns < SMP_MIN_RUN_NS)
+			sleep_until(m, p->started_ns + SMP_MIN_RUN_NS);
+	}
+}
+
 /* One round: the vCPUs run until the first stop, then all stop. */
 static void run_round(struct smp *s, bool *external)
 {
@@ -409,10 +430,11 @@ static void run_round(struct smp *s, bool *external)
 
 	for (unsigned i = 0; i < s->ncpus; i++)
 		s->cpu[i].ran = false;
+	give_owed_slices(s);
 	for (unsigned i = 1; i < s->ncpus; i++) {
 		struct smp_cpu *p = &s->cpu[i];
-		if (!p->runs)
-			continue;
+		if (!p->runs || p->running || p->ran)
+			continue; /* not in this resume, or it had its head start */
 		p->command = SMP_RUN;
 		p->running = true;
 	}
