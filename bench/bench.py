@@ -366,6 +366,14 @@ class Stub:
         self.stderr.seek(0)
         return self.stderr.read().decode(errors="replace").strip()[:limit]
 
+    def cmd_or_fail(self, packet, what):
+        """One packet and its reply; no reply in time is a BenchError
+        naming `what` and kvmstub's (or QEMU's) last words."""
+        try:
+            return self.client.cmd(packet)
+        except socket.timeout:
+            raise BenchError("%s: no reply (%s)" % (what, self.error_text(200)))
+
     def close(self):
         if self.client:
             self.client.close()
@@ -556,12 +564,7 @@ def smp_step(kind, build, guest, qemu, n, cpus, busy, packet, key):
         spins = ap_spins(stub, guest, 1) if cpus > 1 else 0
         t0 = time.perf_counter()
         for i in range(n["steps"]):
-            c.send(packet)
-            try:
-                reply = c.recv()
-            except socket.timeout:
-                raise BenchError("%s: no stop within %d s at step %d (%s)"
-                                 % (packet, SMP_TIMEOUT, i, stub.error_text(200)))
+            reply = stub.cmd_or_fail(packet, "%s at step %d" % (packet, i))
             if reply[:1] != b"T" or stop_thread(reply) not in (None, 1):
                 raise BenchError("%s: stop %r" % (packet, reply))
         seconds = (time.perf_counter() - t0) / n["steps"]
@@ -610,12 +613,7 @@ def measure_smp_hwbp(kind, build, guest, qemu, n):
         t0 = time.perf_counter()
         for i in range(n["bp_cycles"]):
             for packet, want in ((remove, b"OK"), (step, b"T"), (insert, b"OK"), (cont, b"T")):
-                c.send(packet)
-                try:
-                    reply = c.recv()
-                except socket.timeout:
-                    raise BenchError("%s: no reply within %d s in cycle %d (%s)"
-                                     % (packet, SMP_TIMEOUT, i, stub.error_text(200)))
+                reply = stub.cmd_or_fail(packet, "%s in cycle %d" % (packet, i))
                 if not reply.startswith(want) or (want == b"T" and
                                                    stop_thread(reply) != thread):
                     raise BenchError("cycle %d: %s replied %r" % (i, packet, reply))
@@ -672,11 +670,7 @@ def measure_smp_stop_latency(kind, build, guest, qemu, n):
                       "M " + sym)
         expect_ok(c.cmd("Z0,%x,1" % site), "Z0")
         for i in range(stops):
-            try:
-                reply = c.cmd("vCont;c")
-            except socket.timeout:
-                raise BenchError("no stop within %d s at continue %d (%s)"
-                                 % (SMP_TIMEOUT, i, stub.error_text(200)))
+            reply = stub.cmd_or_fail("vCont;c", "continue %d" % i)
             if reply[:1] != b"T" or stop_thread(reply) != thread:
                 raise BenchError("continue %d: stop %r" % (i, reply))
             if i == 0:
@@ -1032,10 +1026,7 @@ def measure_timer_steps(kind, build, guest, qemu, n, variant):
         start_ticks = read_u32(stub, guest.sym["timer_ticks"])
         t0 = time.monotonic()
         for i in range(n["irq_steps"]):
-            try:
-                reply = c.cmd("vCont;s")
-            except socket.timeout:
-                raise BenchError("step %d: no reply (%s)" % (i, stub.error_text(200)))
+            reply = stub.cmd_or_fail("vCont;s", "step %d" % i)
             if reply[:1] not in (b"T", b"S"):
                 raise BenchError("step %d: %r" % (i, reply))
             eip = stub.regs()["eip"]
@@ -1071,10 +1062,7 @@ def measure_int_pairs(kind, build, guest, qemu):
         done = guest.sym["int_pairs_done"]
         expect_ok(c.cmd("Z1,%x,1" % done), "Z1")
         t0 = time.perf_counter()
-        try:
-            reply = c.cmd("vCont;c")
-        except socket.timeout:
-            raise BenchError("no stop at int_pairs_done (%s)" % stub.error_text(200))
+        reply = stub.cmd_or_fail("vCont;c", "continue to int_pairs_done")
         elapsed = time.perf_counter() - t0
         regs = stub.regs()
         if reply[:1] != b"T" or regs["eip"] != done or regs["ecx"] != 0:
