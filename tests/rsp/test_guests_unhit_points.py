@@ -19,20 +19,22 @@ UNHIT_WATCH = 0x700
 # reads it (COM1 interrupts, the keyboard) must get every byte either way.
 UART_INPUT = b"interrupt echo\nqignored"
 KEYS = b"Hello, World! {x|y} ~_+\nq"
+# (name, image, arguments, stdin)
 CASES = [
-    ("pcprobe", ["--mem", "128M"], b""),
-    ("vgahello", ["--vga"], b""),
-    ("tables", [], b""),
-    ("timer32", [], b""),
-    ("timer64", [], b""),
-    ("restart64", [], b""),
-    ("mb1info", ["--append", "a b"], b""),
-    ("mb2info64", ["--append", "a b"], b""),
-    ("pvhinfo64", ["--append", "a b"], b""),
-    ("smp64", ["--smp", "2"], b""),
-    ("uartirq32", [], UART_INPUT),
-    ("uartirq64", [], UART_INPUT),
-    ("kbdecho", ["--keyboard"], KEYS),
+    ("pcprobe", "pcprobe", ["--mem", "128M"], b""),
+    ("vgahello", "vgahello", ["--vga"], b""),
+    ("tables", "tables", [], b""),
+    ("timer32", "timer32", [], b""),
+    ("timer64", "timer64", [], b""),
+    ("restart64", "restart64", [], b""),
+    ("mb1info", "mb1info", ["--append", "a b"], b""),
+    ("mb2info64", "mb2info64", ["--append", "a b"], b""),
+    ("pvhinfo64", "pvhinfo64", ["--append", "a b"], b""),
+    ("smp64", "smp64", ["--smp", "2"], b""),
+    ("smp64_reset", "smp64", ["--smp", "4", "--reg", "rdi=4"], b""),
+    ("uartirq32", "uartirq32", [], UART_INPUT),
+    ("uartirq64", "uartirq64", [], UART_INPUT),
+    ("kbdecho", "kbdecho", ["--keyboard"], KEYS),
 ]
 
 
@@ -79,8 +81,8 @@ def make_test(image, args, stdin_bytes):
     return test
 
 
-for _image, _args, _stdin in CASES:
-    globals()["test_%s_runs_the_same_with_points_it_never_hits" % _image] = \
+for _name, _image, _args, _stdin in CASES:
+    globals()["test_%s_runs_the_same_with_points_it_never_hits" % _name] = \
         make_test(_image, _args, _stdin)
 
 
