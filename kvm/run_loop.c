@@ -343,16 +343,15 @@ static bool stalled_at_tick(struct kvm_target *kt, struct vcpu *c)
 	}
 	uint64_t pc = cpu_linear_pc(c);
 	uint64_t cpu = thread_cpu_ns();
-	bool ran = cpu - c->tick_cpu_ns >= STALL_MIN_CPU_NS;
-	bool same = c->tick_valid && ran && c->exits_since_tick == 0 && c->tick_pc == pc;
+	bool unmoved = c->tick_valid && c->exits_since_tick == 0 && c->tick_pc == pc;
 
-	if (c->tick_valid && !ran && c->exits_since_tick == 0 && c->tick_pc == pc)
-		return false; /* not run enough to tell: wait for the next tick */
+	if (unmoved && cpu - c->tick_cpu_ns < STALL_MIN_CPU_NS)
+		return false; /* not run enough to tell: keep counting to the next tick */
 	c->tick_valid = true;
 	c->tick_pc = pc;
 	c->tick_cpu_ns = cpu;
 	c->exits_since_tick = 0;
-	return same && !pc_follows_hlt(kt, c, pc);
+	return unmoved && !pc_follows_hlt(kt, c, pc);
 }
 
 /* About 0.4 ms a lifted instruction: after half a second of progress
