@@ -1247,21 +1247,16 @@ def main():
         ("stores", ["store_bp"],
          lambda k, q: measure_stores(k, build, guest, q, True), QEMU64, repeats),
     ]
+    # One row per entry: a row that fails (its note says why) leaves the
+    # others measured. (key, vCPUs, APs busy, the step packet)
+    for key, cpus, busy, packet in (("step_smp1", 1, False, "vCont;s:1"),
+                                    ("step_smp2_idle", 2, False, "vCont;s:1;c"),
+                                    ("step_smp2", 2, True, "vCont;s:1;c"),
+                                    ("step_smp2_locked", 2, True, "vCont;s:1")):
+        groups.append(("smp", [key],
+                       lambda k, q, a=(cpus, busy, packet, key):
+                       smp_step(k, build, guest, q, n, *a), QEMU64, repeats))
     groups += [
-        # One row per entry: a row that fails (its note says why) leaves
-        # the others measured.
-        ("smp", ["step_smp1"],
-         lambda k, q: smp_step(k, build, guest, q, n, 1, False, "vCont;s:1", "step_smp1"),
-         QEMU64, repeats),
-        ("smp", ["step_smp2_idle"],
-         lambda k, q: smp_step(k, build, guest, q, n, 2, False, "vCont;s:1;c", "step_smp2_idle"),
-         QEMU64, repeats),
-        ("smp", ["step_smp2"],
-         lambda k, q: smp_step(k, build, guest, q, n, 2, True, "vCont;s:1;c", "step_smp2"),
-         QEMU64, repeats),
-        ("smp", ["step_smp2_locked"],
-         lambda k, q: smp_step(k, build, guest, q, n, 2, True, "vCont;s:1", "step_smp2_locked"),
-         QEMU64, repeats),
         ("smp", ["hwbp_smp4"], lambda k, q: measure_smp_hwbp(k, build, guest, q, n),
          QEMU64, repeats),
         ("smp", ["stop_latency_smp4", "stop_latency_smp4_max"],
